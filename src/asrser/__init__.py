@@ -1,0 +1,10 @@
+"""asrser: joint ASR and speech-emotion recognition under noise, as a Snakemake study."""
+
+__version__ = "0.1.0"
+
+EMOTIONS = ("ang", "hap", "sad", "neu")
+TEST_CONDITIONS = ("clean", "noise15", "noise5", "music15", "music5", "speech15", "speech5")
+TRAIN_CONDITIONS = ("clean", "noisy")
+MODEL_TYPES = ("asr", "ser", "joint")
+NOISE_TYPES = ("noise", "music", "speech")
+SAMPLE_RATE = 16_000

@@ -1,0 +1,75 @@
+"""Audio I/O: soundfile for reading and writing, torchaudio's functional ops for resampling.
+
+Everything inside the pipeline is float32 mono at 16 kHz; files that are not are converted on read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from asrser import SAMPLE_RATE
+from asrser.io import atomic_path
+
+SUBTYPE = "PCM_16"
+
+
+class AudioError(ValueError):
+    """An audio file is missing, unreadable or empty."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    frames: int
+    sample_rate: int
+    channels: int
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def audio_info(path: str | os.PathLike) -> AudioInfo:
+    """Header facts of an audio file; AudioError (naming the file) when it cannot be read."""
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # soundfile raises several types for bad headers
+        raise AudioError(f"{path}: unreadable audio ({exc})") from exc
+    return AudioInfo(frames=info.frames, sample_rate=info.samplerate, channels=info.channels)
+
+
+def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Band-limited resampling of a 1-D float32 signal (torchaudio.functional.resample)."""
+    if orig_sr == target_sr:
+        return audio
+    import torch
+    import torchaudio.functional as AF
+
+    out = AF.resample(torch.from_numpy(np.ascontiguousarray(audio)), orig_sr, target_sr)
+    return out.numpy().astype(np.float32, copy=False)
+
+
+def read_audio(path: str | os.PathLike, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Read a file as float32 mono at `target_sr` (channels averaged, resampled when needed)."""
+    try:
+        audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise AudioError(f"{path}: unreadable audio ({exc})") from exc
+    if audio.shape[0] == 0:
+        raise AudioError(f"{path}: empty audio (0 samples)")
+    mono = audio.mean(axis=1) if audio.shape[1] > 1 else audio[:, 0]
+    return resample(np.ascontiguousarray(mono, dtype=np.float32), sr, target_sr)
+
+
+def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
+    """Write 16-bit PCM (format from the suffix: .flac or .wav), atomically."""
+    path = Path(path)
+    fmt = {".flac": "FLAC", ".wav": "WAV"}.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: unsupported audio suffix; expected .flac or .wav")
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), audio, sample_rate, subtype=SUBTYPE, format=fmt)

