@@ -1,0 +1,58 @@
+# Helpers shared by the rules: config validation, the study's dimensions, path builders.
+import os
+
+from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser.config import validate_config
+
+# Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job.
+config.update(
+    validate_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
+)
+
+FOLDS = list(config["speakers"])
+NOISY_CORPORA = [c for c in TEST_CONDITIONS if c != "clean"]
+CORPORA = list(TEST_CONDITIONS) + ["train_noisy"]
+FOLD_SPLITS = [f"{split}_{train}" for train in TRAIN_CONDITIONS for split in ("train", "valid")]
+FOLD_MANIFESTS = FOLD_SPLITS + [f"test_{condition}" for condition in TEST_CONDITIONS]
+ENV = "../envs/asrser.yaml"
+
+
+wildcard_constraints:
+    corpus="|".join(CORPORA),
+    condition="|".join(TEST_CONDITIONS),
+    model="|".join(MODEL_TYPES),
+    train="|".join(TRAIN_CONDITIONS),
+    fold="|".join(FOLDS),
+
+
+def job_resources(kind):
+    """Threads, memory and runtime of a heavy job kind ('train', 'evaluate') from config."""
+    return config["resources"][kind]
+
+
+def corpus_manifests():
+    return expand("results/data/corpora/{corpus}.csv", corpus=CORPORA)
+
+
+def fold_manifests(fold):
+    return expand("results/data/folds/{fold}/{name}.csv", fold=fold, name=FOLD_MANIFESTS)
+
+
+def encoder_input(wildcards=None):
+    """The pretrained demo encoder folder when this workflow builds it; nothing otherwise."""
+    if config["encoder"]["pretrain_demo"]:
+        return config["encoder"]["name_or_path"]
+    return []
+
+
+def data_targets():
+    return [
+        "results/data/iemocap.csv",
+        "results/data/musan.csv",
+        *corpus_manifests(),
+        *[path for fold in FOLDS for path in fold_manifests(fold)],
+    ]
+
+
+def all_targets():
+    return data_targets()

@@ -1,0 +1,111 @@
+# Data stage: corpus ingestion, noisy corpora and fold manifests.
+
+
+if config["synthetic"]["enabled"]:
+
+    rule synth_corpus:
+        output:
+            iemocap=directory(config["iemocap_root"]),
+            musan=directory(config["musan_root"]),
+        params:
+            synthetic=config["synthetic"],
+        log:
+            "logs/data/synth_corpus.log",
+        threads: 2
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        conda:
+            ENV
+        script:
+            "../workflow/scripts/synth_corpus.py"
+
+
+rule ingest_iemocap:
+    input:
+        root=config["iemocap_root"],
+    output:
+        manifest="results/data/iemocap.csv",
+        summary="results/data/iemocap_summary.json",
+    params:
+        speakers=FOLDS,
+        merge_exc=config["data"]["merge_exc_into_hap"],
+    log:
+        "logs/data/ingest_iemocap.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../workflow/scripts/ingest_iemocap.py"
+
+
+rule ingest_musan:
+    input:
+        root=config["musan_root"],
+    output:
+        manifest="results/data/musan.csv",
+        summary="results/data/musan_summary.json",
+        converted=directory("results/data/musan_16k"),
+    params:
+        seed=config["data"]["seed"],
+        test_fraction=config["data"]["musan_test_fraction"],
+    log:
+        "logs/data/ingest_musan.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        ENV
+    script:
+        "../workflow/scripts/ingest_musan.py"
+
+
+rule mix_corpus:
+    input:
+        iemocap="results/data/iemocap.csv",
+        musan="results/data/musan.csv",
+    output:
+        manifest="results/data/corpora/{corpus}.csv",
+        audio=directory("results/data/corpora/{corpus}"),
+    params:
+        seed=config["data"]["seed"],
+        snr_range=config["data"]["train_snr_db"],
+        babble_talkers=config["data"]["babble_talkers"],
+        audio_format=config["data"]["audio_format"],
+    log:
+        "logs/data/mix_corpus/{corpus}.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        ENV
+    script:
+        "../workflow/scripts/mix_corpus.py"
+
+
+rule make_fold:
+    input:
+        iemocap="results/data/iemocap.csv",
+        corpora=corpus_manifests(),
+    output:
+        manifests=expand(
+            "results/data/folds/{{fold}}/{name}.csv", name=FOLD_MANIFESTS
+        ),
+    params:
+        seed=config["data"]["seed"],
+        valid_fraction=config["data"]["valid_fraction"],
+    log:
+        "logs/data/make_fold/{fold}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../workflow/scripts/make_fold.py"

@@ -1,0 +1,1 @@
+# Evaluate stage: rules land with their issue.

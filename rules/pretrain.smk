@@ -1,0 +1,1 @@
+# Pretrain stage: rules land with their issue.

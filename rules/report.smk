@@ -1,0 +1,1 @@
+# Report stage: rules land with their issue.

@@ -1,0 +1,1 @@
+# Train stage: rules land with their issue.

@@ -1,0 +1,391 @@
+"""Pool the per-evaluation predictions and score them.
+
+Inputs are the evaluation stage's files
+    results/eval/{model}-{train}/{fold}/{condition}/predictions.csv
+with columns PREDICTION_COLUMNS. ASR-only models leave the emotion columns empty, SER-only models
+leave hyp_transcript empty. As in the paper, the ten folds (held-out speakers) of one
+(model, train, condition) are pooled before scoring; per-fold scores are kept as well, to show the
+spread across speakers.
+
+Metric values are fractions (0.15 = 15 %); the tables convert to percent.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from asrser import EMOTIONS, MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser.metrics import (
+    scores_from_confusion,
+    utterance_error_counts,
+    word_error_counts,
+    confusion_matrix,
+)
+from asrser.stats import compare_accuracy, paired_bootstrap_wer
+
+log = logging.getLogger(__name__)
+
+PROB_COLUMNS = tuple(f"prob_{emotion}" for emotion in EMOTIONS)
+PREDICTION_COLUMNS = (
+    "utt_id",
+    "speaker",
+    "fold",
+    "ref_transcript",
+    "hyp_transcript",
+    "ref_emotion",
+    "pred_emotion",
+    *PROB_COLUMNS,
+)
+KEY_COLUMNS = ("model", "train", "condition")
+ASR_MODELS = ("asr", "joint")  # models that transcribe
+SER_MODELS = ("ser", "joint")  # models that classify emotion
+BASELINE_OF_TASK = {"asr": "asr", "ser": "ser"}
+METRIC_COLUMNS = (
+    "n_folds",
+    "n_utts",
+    "wer",
+    "ref_words",
+    "substitutions",
+    "deletions",
+    "insertions",
+    "wa",
+    "ua",
+    "macro_f1",
+)
+
+_PATH_PATTERN = re.compile(
+    r"(?:^|/)(?P<model>[a-z]+)-(?P<train>[a-z]+)/(?P<fold>[^/]+)/(?P<condition>[^/]+)"
+    r"/predictions\.csv$"
+)
+
+
+@dataclass(frozen=True)
+class EvalKey:
+    model: str
+    train: str
+    fold: str
+    condition: str
+
+
+def parse_prediction_path(path: str | Path) -> EvalKey:
+    """Read (model, train, fold, condition) from .../{model}-{train}/{fold}/{condition}/predictions.csv."""
+    text = Path(path).as_posix()
+    match = _PATH_PATTERN.search(text)
+    if match is None:
+        raise ValueError(
+            f"{path}: expected a path ending in "
+            "{model}-{train}/{fold}/{condition}/predictions.csv"
+        )
+    key = EvalKey(**match.groupdict())
+    for field, allowed in (
+        ("model", MODEL_TYPES),
+        ("train", TRAIN_CONDITIONS),
+        ("condition", TEST_CONDITIONS),
+    ):
+        if getattr(key, field) not in allowed:
+            raise ValueError(
+                f"{path}: {field} {getattr(key, field)!r} is not one of {allowed}"
+            )
+    return key
+
+
+def read_predictions(path: str | Path) -> pd.DataFrame:
+    """One predictions CSV, validated, with model/train/condition columns from its path."""
+    key = parse_prediction_path(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}; expected {list(PREDICTION_COLUMNS)}")
+    frame = frame[list(PREDICTION_COLUMNS)].copy()
+    folds = set(frame["fold"])
+    if folds - {key.fold}:
+        raise ValueError(
+            f"{path}: fold column holds {sorted(folds)}, but the path names fold {key.fold!r}"
+        )
+    if frame["utt_id"].duplicated().any():
+        duplicate = frame.loc[frame["utt_id"].duplicated(), "utt_id"].iloc[0]
+        raise ValueError(f"{path}: utt_id {duplicate!r} appears more than once")
+    if key.model in SER_MODELS:
+        bad = ~frame["pred_emotion"].isin(EMOTIONS) | ~frame["ref_emotion"].isin(EMOTIONS)
+        if bad.any():
+            row = frame.loc[bad].iloc[0]
+            raise ValueError(
+                f"{path}: model {key.model!r} needs ref_emotion and pred_emotion in {EMOTIONS}; "
+                f"utterance {row['utt_id']!r} has {row['ref_emotion']!r} / {row['pred_emotion']!r}"
+            )
+    for column in PROB_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column].replace("", np.nan), errors="raise")
+    frame.insert(0, "condition", key.condition)
+    frame.insert(0, "train", key.train)
+    frame.insert(0, "model", key.model)
+    frame["fold"] = key.fold
+    return frame
+
+
+def load_predictions(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Concatenate every predictions CSV; one row per (model, train, condition, utterance)."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no predictions files given")
+    frames = [read_predictions(p) for p in tqdm(paths, desc="read predictions", unit="file")]
+    predictions = pd.concat(frames, ignore_index=True)
+    duplicated = predictions.duplicated(["model", "train", "condition", "utt_id"])
+    if duplicated.any():
+        row = predictions.loc[duplicated].iloc[0]
+        raise ValueError(
+            f"utterance {row['utt_id']!r} is scored twice for {row['model']}-{row['train']} "
+            f"on {row['condition']}: the same utterance appears in two folds' predictions"
+        )
+    return predictions
+
+
+def score_predictions(frame: pd.DataFrame, model: str) -> dict:
+    """Pooled metrics of one set of predictions; WER only for ASR models, SER only for SER ones."""
+    row: dict = {"n_folds": frame["fold"].nunique(), "n_utts": len(frame)}
+    nan = float("nan")
+    if model in ASR_MODELS:
+        counts = word_error_counts(frame["ref_transcript"], frame["hyp_transcript"])
+        row.update(
+            wer=counts.wer,
+            ref_words=counts.ref_words,
+            substitutions=counts.substitutions,
+            deletions=counts.deletions,
+            insertions=counts.insertions,
+        )
+    else:
+        row.update(wer=nan, ref_words=nan, substitutions=nan, deletions=nan, insertions=nan)
+    if model in SER_MODELS:
+        scores = scores_from_confusion(confusion_matrix(frame["ref_emotion"], frame["pred_emotion"]))
+        row.update(wa=scores.weighted_accuracy, ua=scores.unweighted_accuracy, macro_f1=scores.macro_f1)
+    else:
+        row.update(wa=nan, ua=nan, macro_f1=nan)
+    return row
+
+
+def _ordered(frame: pd.DataFrame, extra_keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Sort rows in the project's canonical order (models, trains, conditions as declared)."""
+    order = {
+        "model": MODEL_TYPES,
+        "train": TRAIN_CONDITIONS,
+        "condition": TEST_CONDITIONS,
+    }
+    keys = [*KEY_COLUMNS, *extra_keys]
+    sort_frame = frame.copy()
+    for column, values in order.items():
+        sort_frame[column] = pd.Categorical(sort_frame[column], categories=values, ordered=True)
+    index = sort_frame.sort_values(keys, kind="stable").index
+    return frame.loc[index].reset_index(drop=True)
+
+
+def pooled_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, train, condition): metrics over the pooled folds."""
+    rows = []
+    for (model, train, condition), group in predictions.groupby(list(KEY_COLUMNS), sort=False):
+        rows.append(
+            {"model": model, "train": train, "condition": condition}
+            | score_predictions(group, model)
+        )
+    return _ordered(pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS]))
+
+
+def per_fold_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, train, condition, fold): the same metrics on one held-out speaker."""
+    rows = []
+    groups = predictions.groupby([*KEY_COLUMNS, "fold"], sort=False)
+    for (model, train, condition, fold), group in groups:
+        rows.append(
+            {"model": model, "train": train, "condition": condition, "fold": fold}
+            | score_predictions(group, model)
+        )
+    columns = [*KEY_COLUMNS, "fold", *METRIC_COLUMNS]
+    return _ordered(pd.DataFrame(rows, columns=columns), extra_keys=("fold",))
+
+
+def confusion_counts(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Tidy confusion counts: model, train, condition, ref_emotion, pred_emotion, count."""
+    rows = []
+    ser = predictions[predictions["model"].isin(SER_MODELS)]
+    for (model, train, condition), group in ser.groupby(list(KEY_COLUMNS), sort=False):
+        matrix = confusion_matrix(group["ref_emotion"], group["pred_emotion"])
+        for i, ref in enumerate(EMOTIONS):
+            for j, pred in enumerate(EMOTIONS):
+                rows.append(
+                    {
+                        "model": model,
+                        "train": train,
+                        "condition": condition,
+                        "ref_emotion": ref,
+                        "pred_emotion": pred,
+                        "count": int(matrix[i, j]),
+                    }
+                )
+    columns = [*KEY_COLUMNS, "ref_emotion", "pred_emotion", "count"]
+    return _ordered(pd.DataFrame(rows, columns=columns), extra_keys=())
+
+
+def _paired(
+    predictions: pd.DataFrame, baseline: str, train: str, condition: str
+) -> pd.DataFrame | None:
+    """Baseline and joint predictions of one cell joined on utt_id; None if either is missing."""
+    def select(model: str) -> pd.DataFrame:
+        mask = (
+            (predictions["model"] == model)
+            & (predictions["train"] == train)
+            & (predictions["condition"] == condition)
+        )
+        return predictions.loc[mask].set_index("utt_id")
+
+    base, joint = select(baseline), select("joint")
+    if base.empty or joint.empty:
+        return None
+    only_base = base.index.difference(joint.index)
+    only_joint = joint.index.difference(base.index)
+    if len(only_base) or len(only_joint):
+        raise ValueError(
+            f"{baseline}-{train} and joint-{train} on {condition} scored different utterances "
+            f"({len(only_base)} only in {baseline}, e.g. {list(only_base[:3])}; {len(only_joint)} "
+            f"only in joint, e.g. {list(only_joint[:3])}): a paired comparison needs the same set"
+        )
+    return base.join(joint.loc[base.index], lsuffix="_base", rsuffix="_joint")
+
+
+def _cell_seed(seed: int, task: str, train: str, condition: str) -> np.random.SeedSequence:
+    # A stable per-cell stream: a cell's result does not depend on which other cells exist.
+    return np.random.SeedSequence(
+        [
+            int(seed),
+            ("asr", "ser").index(task),
+            TRAIN_CONDITIONS.index(train),
+            TEST_CONDITIONS.index(condition),
+        ]
+    )
+
+
+SIGNIFICANCE_COLUMNS = (
+    "task",
+    "metric",
+    "train",
+    "condition",
+    "baseline_model",
+    "n_utts",
+    "baseline",
+    "joint",
+    "delta",
+    "relative_delta",
+    "ci_low",
+    "ci_high",
+    "relative_ci_low",
+    "relative_ci_high",
+    "p_value",
+    "significant",
+    "test",
+    "prob_improvement",
+    "baseline_only_correct",
+    "joint_only_correct",
+    "n_resamples",
+    "confidence",
+)
+
+
+def significance(
+    predictions: pd.DataFrame,
+    n_resamples: int = 10_000,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Joint vs baseline for every (task, train, condition) both models were evaluated on.
+
+    task 'asr': WER of joint vs asr (paired bootstrap); task 'ser': accuracy of joint vs ser
+    (exact McNemar p, bootstrap CI). delta > 0 means the joint model is better. The CI level is
+    1 - alpha; `significant` is p_value < alpha.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha!r}")
+    confidence = 1.0 - alpha
+    rows = []
+    cells = [
+        (task, train, condition)
+        for task in ("asr", "ser")
+        for train in TRAIN_CONDITIONS
+        for condition in TEST_CONDITIONS
+    ]
+    for task, train, condition in tqdm(cells, desc="significance", unit="cell"):
+        baseline_model = BASELINE_OF_TASK[task]
+        pair = _paired(predictions, baseline_model, train, condition)
+        if pair is None:
+            continue
+        cell_seed = _cell_seed(seed, task, train, condition)
+        row = {
+            "task": task,
+            "train": train,
+            "condition": condition,
+            "baseline_model": baseline_model,
+        }
+        if task == "asr":
+            row |= _wer_row(pair, baseline_model, train, condition, n_resamples, cell_seed, confidence)
+        else:
+            result = compare_accuracy(
+                pair["pred_emotion_base"] == pair["ref_emotion_base"],
+                pair["pred_emotion_joint"] == pair["ref_emotion_joint"],
+                n_resamples=n_resamples,
+                seed=cell_seed,
+                confidence=confidence,
+            )
+            row |= {
+                "metric": "accuracy",
+                "n_utts": result.n_utts,
+                "baseline": result.baseline_accuracy,
+                "joint": result.joint_accuracy,
+                "delta": result.delta,
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+                "p_value": result.p_value,
+                "test": "exact McNemar (binomial on discordant pairs); paired bootstrap CI",
+                "baseline_only_correct": result.baseline_only,
+                "joint_only_correct": result.joint_only,
+                "n_resamples": result.n_resamples,
+                "confidence": result.confidence,
+            }
+        row["significant"] = bool(row["p_value"] < alpha)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(SIGNIFICANCE_COLUMNS))
+
+
+def _wer_row(pair, baseline_model, train, condition, n_resamples, seed, confidence) -> dict:
+    refs_base, refs_joint = pair["ref_transcript_base"], pair["ref_transcript_joint"]
+    if not (refs_base == refs_joint).all():
+        utt = refs_base.index[(refs_base != refs_joint).to_numpy()][0]
+        raise ValueError(
+            f"{baseline_model}-{train} and joint-{train} on {condition} have different reference "
+            f"transcripts for utterance {utt!r}"
+        )
+    base_errors, words = utterance_error_counts(refs_base, pair["hyp_transcript_base"])
+    joint_errors, _ = utterance_error_counts(refs_base, pair["hyp_transcript_joint"])
+    result = paired_bootstrap_wer(
+        base_errors, joint_errors, words, n_resamples=n_resamples, seed=seed, confidence=confidence
+    )
+    return {
+        "metric": "wer",
+        "n_utts": result.n_utts,
+        "baseline": result.baseline_wer,
+        "joint": result.joint_wer,
+        "delta": result.delta,
+        "relative_delta": result.relative_delta,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "relative_ci_low": result.relative_ci_low,
+        "relative_ci_high": result.relative_ci_high,
+        "p_value": result.p_value,
+        "test": "paired bootstrap over utterances (Bisani & Ney 2004)",
+        "prob_improvement": result.prob_improvement,
+        "n_resamples": result.n_resamples,
+        "confidence": result.confidence,
+    }
