@@ -12,7 +12,9 @@ config.update(
 FOLDS = list(config["speakers"])
 NOISY_CORPORA = [c for c in TEST_CONDITIONS if c != "clean"]
 CORPORA = list(TEST_CONDITIONS) + ["train_noisy"]
-FOLD_SPLITS = [f"{split}_{train}" for train in TRAIN_CONDITIONS for split in ("train", "valid")]
+FOLD_SPLITS = [
+    f"{split}_{train}" for train in TRAIN_CONDITIONS for split in ("train", "valid")
+]
 FOLD_MANIFESTS = FOLD_SPLITS + [f"test_{condition}" for condition in TEST_CONDITIONS]
 ENV = "../envs/asrser.yaml"
 
@@ -35,7 +37,9 @@ def corpus_manifests():
 
 
 def fold_manifests(fold):
-    return expand("results/data/folds/{fold}/{name}.csv", fold=fold, name=FOLD_MANIFESTS)
+    return expand(
+        "results/data/folds/{fold}/{name}.csv", fold=fold, name=FOLD_MANIFESTS
+    )
 
 
 def encoder_input(wildcards=None):

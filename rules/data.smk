@@ -7,16 +7,16 @@ if config["synthetic"]["enabled"]:
         output:
             iemocap=directory(config["iemocap_root"]),
             musan=directory(config["musan_root"]),
-        params:
-            synthetic=config["synthetic"],
         log:
             "logs/data/synth_corpus.log",
+        conda:
+            ENV
         threads: 2
         resources:
             mem_mb=2000,
             runtime=30,
-        conda:
-            ENV
+        params:
+            synthetic=config["synthetic"],
         script:
             "../workflow/scripts/synth_corpus.py"
 
@@ -27,17 +27,17 @@ rule ingest_iemocap:
     output:
         manifest="results/data/iemocap.csv",
         summary="results/data/iemocap_summary.json",
-    params:
-        speakers=FOLDS,
-        merge_exc=config["data"]["merge_exc_into_hap"],
     log:
         "logs/data/ingest_iemocap.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        speakers=FOLDS,
+        merge_exc=config["data"]["merge_exc_into_hap"],
     script:
         "../workflow/scripts/ingest_iemocap.py"
 
@@ -49,17 +49,17 @@ rule ingest_musan:
         manifest="results/data/musan.csv",
         summary="results/data/musan_summary.json",
         converted=directory("results/data/musan_16k"),
-    params:
-        seed=config["data"]["seed"],
-        test_fraction=config["data"]["musan_test_fraction"],
     log:
         "logs/data/ingest_musan.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        ENV
+    params:
+        seed=config["data"]["seed"],
+        test_fraction=config["data"]["musan_test_fraction"],
     script:
         "../workflow/scripts/ingest_musan.py"
 
@@ -71,19 +71,19 @@ rule mix_corpus:
     output:
         manifest="results/data/corpora/{corpus}.csv",
         audio=directory("results/data/corpora/{corpus}"),
+    log:
+        "logs/data/mix_corpus/{corpus}.log",
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
     params:
         seed=config["data"]["seed"],
         snr_range=config["data"]["train_snr_db"],
         babble_talkers=config["data"]["babble_talkers"],
         audio_format=config["data"]["audio_format"],
-    log:
-        "logs/data/mix_corpus/{corpus}.log",
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=120,
-    conda:
-        ENV
     script:
         "../workflow/scripts/mix_corpus.py"
 
@@ -93,19 +93,17 @@ rule make_fold:
         iemocap="results/data/iemocap.csv",
         corpora=corpus_manifests(),
     output:
-        manifests=expand(
-            "results/data/folds/{{fold}}/{name}.csv", name=FOLD_MANIFESTS
-        ),
-    params:
-        seed=config["data"]["seed"],
-        valid_fraction=config["data"]["valid_fraction"],
+        manifests=expand("results/data/folds/{{fold}}/{name}.csv", name=FOLD_MANIFESTS),
     log:
         "logs/data/make_fold/{fold}.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        seed=config["data"]["seed"],
+        valid_fraction=config["data"]["valid_fraction"],
     script:
         "../workflow/scripts/make_fold.py"
