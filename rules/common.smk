@@ -60,3 +60,29 @@ def data_targets():
 
 def all_targets():
     return data_targets()
+
+
+def single_condition(wildcards):
+    """The one test condition of a per-evaluation job, as the list the script expects."""
+    return [wildcards.condition]
+
+
+def eval_outputs(name, folds=None):
+    """Paths of one evaluation output kind ('predictions.csv', 'metrics.json') of the study."""
+    return expand(
+        "results/eval/{model}-{train}/{fold}/{condition}/{name}",
+        model=MODEL_TYPES,
+        train=TRAIN_CONDITIONS,
+        fold=FOLDS if folds is None else folds,
+        condition=TEST_CONDITIONS,
+        name=name,
+    )
+
+
+def model_outputs(folds=None):
+    return expand(
+        "results/models/{model}-{train}/{fold}/history.csv",
+        model=MODEL_TYPES,
+        train=TRAIN_CONDITIONS,
+        fold=FOLDS if folds is None else folds,
+    )

@@ -1,1 +1,66 @@
-# Evaluate stage: rules land with their issue.
+# Evaluation stage: every trained model on the seven test conditions (420 evaluations).
+# How evaluations are packed into jobs is one config key (evaluation.jobs); both ways write the
+# same 420 outputs.
+
+
+if config["evaluation"]["jobs"] == "per_model":
+
+    rule evaluate_model:
+        input:
+            model="results/models/{model}-{train}/{fold}/model",
+            manifests=expand(
+                "results/data/folds/{{fold}}/test_{condition}.csv",
+                condition=TEST_CONDITIONS,
+            ),
+        output:
+            predictions=expand(
+                "results/eval/{{model}}-{{train}}/{{fold}}/{condition}/predictions.csv",
+                condition=TEST_CONDITIONS,
+            ),
+            metrics=expand(
+                "results/eval/{{model}}-{{train}}/{{fold}}/{condition}/metrics.json",
+                condition=TEST_CONDITIONS,
+            ),
+        log:
+            expand(
+                "logs/eval/{{model}}-{{train}}/{{fold}}/{condition}.log",
+                condition=TEST_CONDITIONS,
+            ),
+        conda:
+            ENV
+        threads: job_resources("evaluate")["threads"]
+        resources:
+            gpu=config["resources"]["gpu"],
+            mem_mb=job_resources("evaluate")["mem_mb"],
+            runtime=job_resources("evaluate")["runtime"],
+        params:
+            conditions=TEST_CONDITIONS,
+            hparams=config["evaluation"],
+            device=config["device"],
+        script:
+            "../workflow/scripts/evaluate.py"
+
+else:
+
+    rule evaluate_condition:
+        input:
+            model="results/models/{model}-{train}/{fold}/model",
+            manifests="results/data/folds/{fold}/test_{condition}.csv",
+        output:
+            predictions="results/eval/{model}-{train}/{fold}/{condition}/predictions.csv",
+            metrics="results/eval/{model}-{train}/{fold}/{condition}/metrics.json",
+        log:
+            "logs/eval/{model}-{train}/{fold}/{condition}.log",
+        conda:
+            ENV
+        threads: job_resources("evaluate")["threads"]
+        resources:
+            gpu=config["resources"]["gpu"],
+            mem_mb=job_resources("evaluate")["mem_mb"],
+            runtime=job_resources("evaluate")["runtime"],
+        params:
+            conditions=single_condition,
+            hparams=config["evaluation"],
+            device=config["device"],
+        script:
+            "../workflow/scripts/evaluate.py"

@@ -1,1 +1,77 @@
-# Report stage: rules land with their issue.
+# Results stage: pool the ten folds' predictions, score, test significance, render Table 1,
+# Fig. 2 and the analyses the paper left out. `snakemake --report results/report.html` gathers them.
+
+
+rule aggregate:
+    input:
+        predictions=eval_outputs("predictions.csv"),
+        paper_table1=workflow.source_path("../config/paper_table1.csv"),
+    output:
+        metrics="results/tables/metrics.csv",
+        per_fold="results/tables/per_fold.csv",
+        significance=report(
+            "results/tables/significance.csv",
+            caption="../report/significance.rst",
+            category="Tables",
+        ),
+        confusion="results/tables/confusion.csv",
+        table1_csv="results/tables/table1.csv",
+        table1_md=report(
+            "results/tables/table1.md", caption="../report/table1.rst", category="Tables"
+        ),
+        table1_tex="results/tables/table1.tex",
+        table1_vs_paper_md=report(
+            "results/tables/table1_vs_paper.md",
+            caption="../report/table1_vs_paper.rst",
+            category="Tables",
+        ),
+        fig2a_asr_png=report(
+            "results/figures/fig2a_asr.png",
+            caption="../report/fig2a.rst",
+            category="Fig. 2",
+        ),
+        fig2a_asr_pdf="results/figures/fig2a_asr.pdf",
+        fig2b_ser_png=report(
+            "results/figures/fig2b_ser.png",
+            caption="../report/fig2b.rst",
+            category="Fig. 2",
+        ),
+        fig2b_ser_pdf="results/figures/fig2b_ser.pdf",
+        per_fold_png=report(
+            "results/figures/per_fold.png",
+            caption="../report/per_fold.rst",
+            category="Beyond the paper",
+        ),
+        per_fold_pdf="results/figures/per_fold.pdf",
+        per_fold_gain_png=report(
+            "results/figures/per_fold_gain.png",
+            caption="../report/per_fold_gain.rst",
+            category="Beyond the paper",
+        ),
+        per_fold_gain_pdf="results/figures/per_fold_gain.pdf",
+        confusion_ser_png=report(
+            "results/figures/confusion_ser.png",
+            caption="../report/confusion.rst",
+            category="Beyond the paper",
+        ),
+        confusion_ser_pdf="results/figures/confusion_ser.pdf",
+        confusion_joint_png=report(
+            "results/figures/confusion_joint.png",
+            caption="../report/confusion.rst",
+            category="Beyond the paper",
+        ),
+        confusion_joint_pdf="results/figures/confusion_joint.pdf",
+    log:
+        "logs/report/aggregate.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        bootstrap_resamples=config["report"]["bootstrap_resamples"],
+        seed=config["report"]["seed"],
+        alpha=config["report"]["alpha"],
+    script:
+        "../workflow/scripts/aggregate.py"

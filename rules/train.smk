@@ -1,1 +1,36 @@
-# Train stage: rules land with their issue.
+# Training stage: {asr, ser, joint} x {clean, noisy} x folds.
+
+
+rule train_model:
+    input:
+        train="results/data/folds/{fold}/train_{train}.csv",
+        valid="results/data/folds/{fold}/valid_{train}.csv",
+        encoder=encoder_input,
+    output:
+        model=directory("results/models/{model}-{train}/{fold}/model"),
+        history="results/models/{model}-{train}/{fold}/history.csv",
+        curves=report(
+            "results/models/{model}-{train}/{fold}/curves.png",
+            caption="../report/curves.rst",
+            category="Training curves",
+            subcategory="{model}-{train}",
+            labels={"model": "{model}", "train": "{train}", "fold": "{fold}"},
+        ),
+    log:
+        "logs/train/{model}-{train}/{fold}.log",
+    conda:
+        ENV
+    threads: job_resources("train")["threads"]
+    resources:
+        gpu=config["resources"]["gpu"],
+        mem_mb=job_resources("train")["mem_mb"],
+        runtime=job_resources("train")["runtime"],
+    params:
+        checkpoint_dir="results/checkpoints/{model}-{train}/{fold}",
+        encoder=config["encoder"]["name_or_path"],
+        bert=config["bert"],
+        hparams=config["train"],
+        device=config["device"],
+        max_utterance_seconds=config["data"]["max_utterance_seconds"],
+    script:
+        "../workflow/scripts/train_model.py"

@@ -144,9 +144,7 @@ def _label_indices(values: Sequence[str], labels: Sequence[str], what: str) -> n
     try:
         return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
     except KeyError as err:
-        raise ValueError(
-            f"{what} label {err.args[0]!r} is not one of {tuple(labels)}"
-        ) from None
+        raise ValueError(f"{what} label {err.args[0]!r} is not one of {tuple(labels)}") from None
 
 
 def confusion_matrix(
@@ -155,9 +153,7 @@ def confusion_matrix(
     """Counts with rows = reference label, columns = predicted label, both in `labels` order."""
     references, predictions = list(references), list(predictions)
     if len(references) != len(predictions):
-        raise ValueError(
-            f"{len(references)} reference labels but {len(predictions)} predictions"
-        )
+        raise ValueError(f"{len(references)} reference labels but {len(predictions)} predictions")
     ref = _label_indices(references, labels, "reference")
     pred = _label_indices(predictions, labels, "predicted")
     k = len(labels)

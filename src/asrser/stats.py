@@ -73,7 +73,9 @@ def _two_sided_bootstrap_p(observed: float, resampled: np.ndarray) -> float:
     resampled = resampled[np.isfinite(resampled)]
     if not np.isfinite(observed) or observed == 0.0 or resampled.size == 0:
         return 1.0
-    opposite = np.count_nonzero(resampled <= 0) if observed > 0 else np.count_nonzero(resampled >= 0)
+    opposite = (
+        np.count_nonzero(resampled <= 0) if observed > 0 else np.count_nonzero(resampled >= 0)
+    )
     return float(min(1.0, 2.0 * (opposite + 1) / (resampled.size + 1)))
 
 

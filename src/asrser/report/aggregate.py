@@ -24,10 +24,10 @@ from tqdm import tqdm
 
 from asrser import EMOTIONS, MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
 from asrser.metrics import (
+    confusion_matrix,
     scores_from_confusion,
     utterance_error_counts,
     word_error_counts,
-    confusion_matrix,
 )
 from asrser.stats import compare_accuracy, paired_bootstrap_wer
 
@@ -48,6 +48,7 @@ KEY_COLUMNS = ("model", "train", "condition")
 ASR_MODELS = ("asr", "joint")  # models that transcribe
 SER_MODELS = ("ser", "joint")  # models that classify emotion
 BASELINE_OF_TASK = {"asr": "asr", "ser": "ser"}
+COUNT_COLUMNS = ("ref_words", "substitutions", "deletions", "insertions")
 METRIC_COLUMNS = (
     "n_folds",
     "n_utts",
@@ -91,9 +92,7 @@ def parse_prediction_path(path: str | Path) -> EvalKey:
         ("condition", TEST_CONDITIONS),
     ):
         if getattr(key, field) not in allowed:
-            raise ValueError(
-                f"{path}: {field} {getattr(key, field)!r} is not one of {allowed}"
-            )
+            raise ValueError(f"{path}: {field} {getattr(key, field)!r} is not one of {allowed}")
     return key
 
 
@@ -122,7 +121,12 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
                 f"utterance {row['utt_id']!r} has {row['ref_emotion']!r} / {row['pred_emotion']!r}"
             )
     for column in PROB_COLUMNS:
-        frame[column] = pd.to_numeric(frame[column].replace("", np.nan), errors="raise")
+        try:
+            frame[column] = pd.to_numeric(frame[column].replace("", np.nan), errors="raise")
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"{path}: column {column} must hold numbers or be empty: {err}"
+            ) from None
     frame.insert(0, "condition", key.condition)
     frame.insert(0, "train", key.train)
     frame.insert(0, "model", key.model)
@@ -163,11 +167,20 @@ def score_predictions(frame: pd.DataFrame, model: str) -> dict:
     else:
         row.update(wer=nan, ref_words=nan, substitutions=nan, deletions=nan, insertions=nan)
     if model in SER_MODELS:
-        scores = scores_from_confusion(confusion_matrix(frame["ref_emotion"], frame["pred_emotion"]))
-        row.update(wa=scores.weighted_accuracy, ua=scores.unweighted_accuracy, macro_f1=scores.macro_f1)
+        scores = scores_from_confusion(
+            confusion_matrix(frame["ref_emotion"], frame["pred_emotion"])
+        )
+        row.update(
+            wa=scores.weighted_accuracy, ua=scores.unweighted_accuracy, macro_f1=scores.macro_f1
+        )
     else:
         row.update(wa=nan, ua=nan, macro_f1=nan)
     return row
+
+
+def _with_count_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    # Nullable integers: counts stay integers in the CSV although SER rows have none.
+    return frame.astype({column: "Int64" for column in COUNT_COLUMNS})
 
 
 def _ordered(frame: pd.DataFrame, extra_keys: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -193,7 +206,7 @@ def pooled_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
             {"model": model, "train": train, "condition": condition}
             | score_predictions(group, model)
         )
-    return _ordered(pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS]))
+    return _ordered(_with_count_dtypes(pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS])))
 
 
 def per_fold_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -206,7 +219,7 @@ def per_fold_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
             | score_predictions(group, model)
         )
     columns = [*KEY_COLUMNS, "fold", *METRIC_COLUMNS]
-    return _ordered(pd.DataFrame(rows, columns=columns), extra_keys=("fold",))
+    return _ordered(_with_count_dtypes(pd.DataFrame(rows, columns=columns)), extra_keys=("fold",))
 
 
 def confusion_counts(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -235,6 +248,7 @@ def _paired(
     predictions: pd.DataFrame, baseline: str, train: str, condition: str
 ) -> pd.DataFrame | None:
     """Baseline and joint predictions of one cell joined on utt_id; None if either is missing."""
+
     def select(model: str) -> pd.DataFrame:
         mask = (
             (predictions["model"] == model)
@@ -254,7 +268,9 @@ def _paired(
             f"({len(only_base)} only in {baseline}, e.g. {list(only_base[:3])}; {len(only_joint)} "
             f"only in joint, e.g. {list(only_joint[:3])}): a paired comparison needs the same set"
         )
-    return base.join(joint.loc[base.index], lsuffix="_base", rsuffix="_joint")
+    return base.merge(
+        joint, how="left", left_index=True, right_index=True, suffixes=("_base", "_joint")
+    )
 
 
 def _cell_seed(seed: int, task: str, train: str, condition: str) -> np.random.SeedSequence:
@@ -330,7 +346,9 @@ def significance(
             "baseline_model": baseline_model,
         }
         if task == "asr":
-            row |= _wer_row(pair, baseline_model, train, condition, n_resamples, cell_seed, confidence)
+            row |= _wer_row(
+                pair, baseline_model, train, condition, n_resamples, cell_seed, confidence
+            )
         else:
             result = compare_accuracy(
                 pair["pred_emotion_base"] == pair["ref_emotion_base"],

@@ -1,0 +1,378 @@
+"""Figures: the paper's Fig. 2, per-fold spread and confusion matrices.
+
+Figures are built on `matplotlib.figure.Figure` (Agg canvas, no pyplot global state) and written
+with `asrser.io.save_figure`.
+
+Fig. 2 follows the paper's analysis (section 5): the clean-trained baseline is the reference and
+each of the other three models is shown as its change relative to it, per test condition:
+  (a) ASR: relative WER reduction, (reference - model) / reference * 100, positive = better;
+  (b) SER: accuracy change in points, model - reference, positive = better.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from asrser import EMOTIONS, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser.io import save_figure
+from asrser.report.table1 import (
+    CONDITION_LABELS,
+    TRAIN_LABELS,
+    accuracy_absolute_improvement,
+    column_name,
+    wer_relative_improvement,
+)
+
+FIGURE_FORMATS = ("png", "pdf")
+DPI = 150
+# Colour-blind-safe (Okabe-Ito), one colour per compared model, fixed across figures.
+SERIES_COLOURS = {
+    ("baseline", "noisy"): "#E69F00",
+    ("joint", "clean"): "#56B4E9",
+    ("joint", "noisy"): "#009E73",
+}
+SERIES_LABELS = {
+    ("baseline", "noisy"): "Baseline, trained on noise",
+    ("joint", "clean"): "Joint, trained on clean",
+    ("joint", "noisy"): "Joint, trained on noise",
+}
+MODEL_COLOURS = {"asr": "#E69F00", "ser": "#E69F00", "joint": "#009E73"}
+MODEL_LABELS = {"asr": "ASR baseline", "ser": "SER baseline", "joint": "Joint"}
+
+
+def _tick_labels() -> list[str]:
+    # "SNR 15 Noise" -> "SNR 15\nNoise": two short lines stay readable without rotation.
+    labels = []
+    for condition in TEST_CONDITIONS:
+        words = CONDITION_LABELS[condition].split(" ")
+        labels.append(
+            " ".join(words[:2]) + "\n" + " ".join(words[2:]) if len(words) > 2 else words[0]
+        )
+    return labels
+
+
+def fig2_changes(table: pd.DataFrame, task: str) -> pd.DataFrame:
+    """Change of each compared model vs the clean-trained baseline, from a Table 1 frame (%).
+
+    Returns rows (test_condition, part, train, change): for 'asr' the relative WER reduction in
+    percent, for 'ser' the accuracy difference in points; positive = better than the reference.
+    """
+    if task not in ("asr", "ser"):
+        raise ValueError(f"task must be 'asr' or 'ser', got {task!r}")
+    change = wer_relative_improvement if task == "asr" else accuracy_absolute_improvement
+    reference = table[column_name(task, "clean", "baseline")].to_numpy(dtype=float)
+    rows = []
+    for part, train in SERIES_COLOURS:
+        values = change(reference, table[column_name(task, train, part)].to_numpy(dtype=float))
+        for condition, value in zip(table["test_condition"], values, strict=True):
+            rows.append(
+                {"test_condition": condition, "part": part, "train": train, "change": value}
+            )
+    return pd.DataFrame(rows)
+
+
+def plot_fig2(table: pd.DataFrame, task: str, title_suffix: str = "") -> Figure:
+    """Grouped bars of `fig2_changes` per test condition, with a zero line and value labels."""
+    changes = fig2_changes(table, task)
+    fig = Figure(figsize=(11, 5.2), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(TEST_CONDITIONS))
+    width = 0.26
+    for i, (key, colour) in enumerate(SERIES_COLOURS.items()):
+        part, train = key
+        series = changes[(changes["part"] == part) & (changes["train"] == train)]
+        values = (
+            series.set_index("test_condition")["change"].reindex(list(TEST_CONDITIONS)).to_numpy()
+        )
+        bars = ax.bar(
+            x + (i - 1) * width,
+            values,
+            width,
+            color=colour,
+            label=SERIES_LABELS[key],
+            edgecolor="black",
+            linewidth=0.4,
+        )
+        ax.bar_label(bars, labels=[_bar_text(v) for v in values], fontsize=6.5, padding=2)
+    ax.axhline(0.0, color="black", linewidth=0.9)
+    ax.set_xticks(x, _tick_labels())
+    ax.tick_params(axis="x", labelsize=9)
+    ax.grid(axis="y", linewidth=0.4, alpha=0.6)
+    ax.set_axisbelow(True)
+    ax.margins(y=0.15)
+    if task == "asr":
+        ax.set_ylabel("Relative WER reduction (%)\n\u2191 better than reference")
+        title = "(a) ASR: WER relative to the clean-trained ASR baseline"
+    else:
+        ax.set_ylabel("Accuracy change (points)\n\u2191 better than reference")
+        title = "(b) SER: accuracy relative to the clean-trained SER baseline"
+    fig.suptitle(title + title_suffix, fontsize=12)
+    ax.set_xlabel("Test condition")
+    # Above the axes, so the legend never hides a bar.
+    _legend(ax, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
+    return fig
+
+
+def _legend(ax, **kwargs) -> None:
+    # A panel whose evaluations are all missing has nothing to label.
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
+def _bar_text(value: float) -> str:
+    if not np.isfinite(value):
+        return ""
+    return "0.0" if round(value, 1) == 0 else f"{value:+.1f}"
+
+
+def plot_per_fold(per_fold: pd.DataFrame, metrics: pd.DataFrame | None = None) -> Figure:
+    """Each fold's WER (top) and accuracy (bottom) per condition, baseline vs joint per train.
+
+    Dots are folds (held-out speakers); the black bar is the pooled value when `metrics` is given.
+    """
+    fig = Figure(figsize=(13, 7.5), layout="constrained")
+    axes = fig.subplots(2, len(TRAIN_CONDITIONS), sharey="row", squeeze=False)
+    rng = np.random.default_rng(0)  # jitter only; fixed so figures are reproducible
+    panels = (("asr", "wer", "WER (%)"), ("ser", "wa", "Accuracy (%)"))
+    x = np.arange(len(TEST_CONDITIONS))
+    for row, (baseline, metric, ylabel) in enumerate(panels):
+        for col, train in enumerate(TRAIN_CONDITIONS):
+            ax = axes[row, col]
+            for i, model in enumerate((baseline, "joint")):
+                offset = (i - 0.5) * 0.36
+                subset = per_fold[(per_fold["model"] == model) & (per_fold["train"] == train)]
+                for j, condition in enumerate(TEST_CONDITIONS):
+                    values = subset.loc[subset["condition"] == condition, metric].to_numpy(float)
+                    values = values[np.isfinite(values)] * 100.0
+                    if values.size == 0:
+                        continue
+                    ax.boxplot(
+                        values,
+                        positions=[x[j] + offset],
+                        widths=0.3,
+                        showfliers=False,
+                        patch_artist=True,
+                        boxprops={"facecolor": MODEL_COLOURS[model], "alpha": 0.25},
+                        medianprops={"color": MODEL_COLOURS[model]},
+                    )
+                    jitter = rng.uniform(-0.08, 0.08, values.size)
+                    ax.scatter(
+                        x[j] + offset + jitter,
+                        values,
+                        s=10,
+                        color=MODEL_COLOURS[model],
+                        edgecolor="black",
+                        linewidth=0.3,
+                        zorder=3,
+                        label=MODEL_LABELS[model] if j == 0 else None,
+                    )
+                    if metrics is not None:
+                        pooled = _pooled(metrics, model, train, condition, metric)
+                        ax.hlines(
+                            pooled * 100.0,
+                            x[j] + offset - 0.16,
+                            x[j] + offset + 0.16,
+                            color="black",
+                            linewidth=1.6,
+                            zorder=4,
+                            label="Pooled over folds" if (j == 0 and i == 1) else None,
+                        )
+            ax.set_xticks(x, _tick_labels())
+            ax.tick_params(axis="x", labelsize=8)
+            ax.set_xlim(-0.6, len(TEST_CONDITIONS) - 0.4)
+            ax.grid(axis="y", linewidth=0.4, alpha=0.6)
+            ax.set_axisbelow(True)
+            ax.set_title(
+                f"{'ASR' if baseline == 'asr' else 'SER'}, {TRAIN_LABELS[train].lower()}",
+                fontsize=10,
+            )
+            if col == 0:
+                better = "\u2193 better" if metric == "wer" else "\u2191 better"
+                ax.set_ylabel(f"{ylabel}, {better}")
+            _legend(ax, fontsize=7, loc="upper left")
+    fig.suptitle("Per-fold spread: one dot per held-out speaker", fontsize=12)
+    return fig
+
+
+def per_fold_gains(per_fold: pd.DataFrame) -> pd.DataFrame:
+    """Joint-vs-baseline gain of each fold: rows (task, train, condition, fold, gain).
+
+    ASR: relative WER reduction (%); SER: accuracy difference (points); positive = joint better.
+    """
+    rows = []
+    for task, baseline, metric in (("asr", "asr", "wer"), ("ser", "ser", "wa")):
+        keys = ["train", "condition", "fold"]
+        base = per_fold[per_fold["model"] == baseline].set_index(keys)[metric]
+        joint = per_fold[per_fold["model"] == "joint"].set_index(keys)[metric]
+        both = pd.concat({"baseline": base, "joint": joint}, axis=1).dropna()
+        if task == "asr":
+            gain = wer_relative_improvement(both["baseline"] * 100.0, both["joint"] * 100.0)
+        else:
+            gain = accuracy_absolute_improvement(both["baseline"] * 100.0, both["joint"] * 100.0)
+        for (train, condition, fold), value in zip(both.index, gain, strict=True):
+            rows.append(
+                {"task": task, "train": train, "condition": condition, "fold": fold, "gain": value}
+            )
+    return pd.DataFrame(rows, columns=["task", "train", "condition", "fold", "gain"])
+
+
+def plot_per_fold_gains(per_fold: pd.DataFrame, table: pd.DataFrame | None = None) -> Figure:
+    """Per-fold joint-vs-baseline gain per condition: does a pooled gain hold across speakers?"""
+    gains = per_fold_gains(per_fold)
+    fig = Figure(figsize=(13, 4.8), layout="constrained")
+    axes = fig.subplots(1, 2, squeeze=False)[0]
+    rng = np.random.default_rng(0)
+    x = np.arange(len(TEST_CONDITIONS))
+    colours = {
+        "clean": SERIES_COLOURS[("joint", "clean")],
+        "noisy": SERIES_COLOURS[("joint", "noisy")],
+    }
+    for ax, task in zip(axes, ("asr", "ser"), strict=True):
+        for i, train in enumerate(TRAIN_CONDITIONS):
+            offset = (i - 0.5) * 0.36
+            subset = gains[(gains["task"] == task) & (gains["train"] == train)]
+            for j, condition in enumerate(TEST_CONDITIONS):
+                values = subset.loc[subset["condition"] == condition, "gain"].to_numpy(float)
+                values = values[np.isfinite(values)]
+                if values.size:
+                    jitter = rng.uniform(-0.08, 0.08, values.size)
+                    ax.scatter(
+                        x[j] + offset + jitter,
+                        values,
+                        s=12,
+                        color=colours[train],
+                        edgecolor="black",
+                        linewidth=0.3,
+                        zorder=3,
+                        label=TRAIN_LABELS[train] + " (folds)" if j == 0 else None,
+                    )
+                if table is not None:
+                    pooled = float(
+                        table.loc[
+                            table["test_condition"] == condition,
+                            column_name(task, train, "improvement"),
+                        ].iloc[0]
+                    )
+                    ax.hlines(
+                        pooled,
+                        x[j] + offset - 0.16,
+                        x[j] + offset + 0.16,
+                        color="black",
+                        linewidth=1.6,
+                        zorder=4,
+                        label="Pooled (Table 1)" if (j == 0 and i == 1) else None,
+                    )
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_xticks(x, _tick_labels())
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="y", linewidth=0.4, alpha=0.6)
+        ax.set_axisbelow(True)
+        if task == "asr":
+            ax.set_title("ASR: joint vs ASR baseline", fontsize=10)
+            ax.set_ylabel("Relative WER reduction (%), \u2191 joint better")
+        else:
+            ax.set_title("SER: joint vs SER baseline", fontsize=10)
+            ax.set_ylabel("Accuracy gain (points), \u2191 joint better")
+        _legend(ax, fontsize=7, loc="best")
+    fig.suptitle("Joint-model gain per held-out speaker (one dot per fold)", fontsize=12)
+    return fig
+
+
+def _pooled(metrics: pd.DataFrame, model: str, train: str, condition: str, metric: str) -> float:
+    match = metrics[
+        (metrics["model"] == model)
+        & (metrics["train"] == train)
+        & (metrics["condition"] == condition)
+    ]
+    return float(match[metric].iloc[0]) if len(match) else float("nan")
+
+
+def plot_confusion_grid(confusion: pd.DataFrame, model: str) -> Figure:
+    """Row-normalised confusion matrices of one model: rows = train, columns = test condition.
+
+    Colour = share of the reference class (row); the text is the count.
+    """
+    fig = Figure(figsize=(17, 5.4), layout="constrained")
+    axes = fig.subplots(len(TRAIN_CONDITIONS), len(TEST_CONDITIONS), squeeze=False)
+    k = len(EMOTIONS)
+    image = None
+    for r, train in enumerate(TRAIN_CONDITIONS):
+        for c, condition in enumerate(TEST_CONDITIONS):
+            ax = axes[r, c]
+            cell = confusion[
+                (confusion["model"] == model)
+                & (confusion["train"] == train)
+                & (confusion["condition"] == condition)
+            ]
+            counts = np.zeros((k, k), dtype=int)
+            for row in cell.itertuples():
+                counts[EMOTIONS.index(row.ref_emotion), EMOTIONS.index(row.pred_emotion)] = (
+                    row.count
+                )
+            totals = counts.sum(axis=1, keepdims=True)
+            shares = np.divide(counts, totals, out=np.zeros((k, k)), where=totals > 0)
+            image = ax.imshow(shares, vmin=0.0, vmax=1.0, cmap="Blues")
+            for i in range(k):
+                for j in range(k):
+                    ax.text(
+                        j,
+                        i,
+                        str(counts[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if shares[i, j] > 0.6 else "black",
+                    )
+            ax.set_xticks(range(k), EMOTIONS, fontsize=7)
+            ax.set_yticks(range(k), EMOTIONS, fontsize=7)
+            if cell.empty:
+                ax.set_title(f"{CONDITION_LABELS[condition]}\n(not evaluated)", fontsize=8)
+            else:
+                accuracy = np.trace(counts) / max(counts.sum(), 1) * 100.0
+                ax.set_title(f"{CONDITION_LABELS[condition]}\nacc. {accuracy:.1f}%", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"{TRAIN_LABELS[train]}\nreference", fontsize=8)
+            if r == len(TRAIN_CONDITIONS) - 1:
+                ax.set_xlabel("predicted", fontsize=8)
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes, shrink=0.8, fraction=0.02)
+        bar.set_label("share of reference class (row)", fontsize=8)
+    fig.suptitle(f"Confusion matrices: {MODEL_LABELS[model]} model (counts in cells)", fontsize=12)
+    return fig
+
+
+def _save(fig: Figure, stem: Path) -> list[Path]:
+    paths = []
+    for fmt in FIGURE_FORMATS:
+        path = stem.with_suffix(f".{fmt}")
+        save_figure(fig, path, dpi=DPI)
+        paths.append(path)
+    return paths
+
+
+def write_figures(
+    table: pd.DataFrame,
+    per_fold: pd.DataFrame,
+    metrics: pd.DataFrame,
+    confusion: pd.DataFrame,
+    figures_dir: str | Path,
+) -> dict[str, Path]:
+    """Write every figure (PNG and PDF) into `figures_dir`; return {name_format: path}."""
+    figures_dir = Path(figures_dir)
+    figures = {
+        "fig2a_asr": plot_fig2(table, "asr"),
+        "fig2b_ser": plot_fig2(table, "ser"),
+        "per_fold": plot_per_fold(per_fold, metrics),
+        "per_fold_gain": plot_per_fold_gains(per_fold, table),
+        "confusion_ser": plot_confusion_grid(confusion, "ser"),
+        "confusion_joint": plot_confusion_grid(confusion, "joint"),
+    }
+    written = {}
+    for name, fig in figures.items():
+        for path in _save(fig, figures_dir / name):
+            written[f"{name}_{path.suffix.lstrip('.')}"] = path
+    return written
