@@ -1,0 +1,1 @@
+"""Data stage: corpus ingestion (IEMOCAP, MUSAN), noisy corpora and fold manifests."""

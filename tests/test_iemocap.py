@@ -1,0 +1,171 @@
+"""IEMOCAP parser on fixture trees in the release's on-disk format, with its quirks."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import soundfile as sf
+from fixtures import DECOY_SUFFIX, make_iemocap_tree, run_script
+
+from asrser.data.iemocap import DROP_REASONS, MANIFEST_COLUMNS, parse_iemocap, speaker_of
+from asrser.io import read_json
+from asrser.text import normalize_transcript
+
+REPO = Path(__file__).resolve().parents[1]
+TEN_SPEAKERS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+
+
+def test_manifest_has_the_contract_columns_sorted_rows_and_the_expected_utterances(iemocap_tree):
+    frame, summary = parse_iemocap(iemocap_tree.root)
+    assert tuple(frame.columns) == MANIFEST_COLUMNS
+    assert frame["utt_id"].tolist() == sorted(frame["utt_id"])
+    assert set(frame["utt_id"]) == iemocap_tree.expected_kept()
+    # 10 speakers x (4 emotions x 2 + 1 exc) survive; the bad cases do not.
+    assert summary["kept"] == len(frame) == 90
+    assert set(frame["emotion"]) == {"ang", "hap", "sad", "neu"}
+
+
+def test_speaker_is_session_plus_letter_of_the_last_id_segment(iemocap_tree):
+    frame, _ = parse_iemocap(iemocap_tree.root)
+    row = frame.set_index("utt_id").loc["Ses01F_impro01_M000"]
+    assert (row["speaker"], row["gender"], row["session"]) == ("Ses01M", "M", 1)
+    assert row["dialog"] == "Ses01F_impro01"
+    row = frame.set_index("utt_id").loc["Ses03M_script01_1_F000"]
+    assert (row["speaker"], row["gender"], row["session"]) == ("Ses03F", "F", 3)
+    assert sorted(frame["speaker"].unique()) == TEN_SPEAKERS
+    for utt_id, speaker in zip(frame["utt_id"], frame["speaker"], strict=True):
+        assert speaker == iemocap_tree.utterances[utt_id].speaker
+    assert speaker_of("Ses01F_impro01_MXX0") is None
+    assert speaker_of("M: [BREATHING]") is None
+
+
+def test_subfolders_and_hidden_files_are_not_read(iemocap_tree):
+    # Categorical/, Attribute/, Self-evaluation/ and the ._ forks hold a decoy label (…_F900) and a
+    # second label for an existing utterance; read by mistake they would show up below.
+    frame, summary = parse_iemocap(iemocap_tree.root)
+    assert not frame["utt_id"].str.endswith(DECOY_SUFFIX).any()
+    assert summary["dropped"]["duplicate_label"] == 0
+    assert summary["dropped"]["missing_audio"] == 1  # the fixture's own case, not the decoys
+    assert summary["label_lines"] == sum(u.labelled for u in iemocap_tree.utterances.values())
+    # Per session: a fork in EmoEvaluation and in transcriptions per dialog (2 + 2), one per
+    # wav dialog folder (2) and one in sentences/wav.
+    assert summary["hidden_files_skipped"] == 5 * 7
+
+
+def test_transcripts_come_from_utterance_lines_only(iemocap_tree):
+    frame, summary = parse_iemocap(iemocap_tree.root)
+    assert not frame["utt_id"].str.contains("XX").any()
+    for utt_id, raw, normalised in frame[["utt_id", "transcript_raw", "transcript"]].itertuples(
+        index=False
+    ):
+        assert raw == iemocap_tree.utterances[utt_id].transcript
+        assert normalised == normalize_transcript(raw)
+    exc_row = frame[frame["emotion_raw"] == "exc"].iloc[0]
+    assert "[LAUGHTER]" in exc_row["transcript_raw"]
+    assert "LAUGHTER" not in exc_row["transcript"]
+    # The no-transcript utterance has a line without timestamp, which is not a transcript.
+    assert summary["dropped"]["no_transcript"] == 1
+    assert summary["dropped_examples"]["no_transcript"] == ["Ses05M_script01_1_F004"]
+
+
+@pytest.mark.parametrize("merge_exc", [True, False])
+def test_exc_merge_on_and_off(iemocap_tree, merge_exc):
+    frame, summary = parse_iemocap(iemocap_tree.root, merge_exc=merge_exc)
+    exc_rows = frame[frame["emotion_raw"] == "exc"]
+    assert set(frame["utt_id"]) == iemocap_tree.expected_kept(merge_exc)
+    if merge_exc:
+        assert len(exc_rows) == 10 and set(exc_rows["emotion"]) == {"hap"}
+        assert summary["per_emotion"]["hap"] == 30
+        assert summary["dropped"]["label_not_iem4"] == 2  # fru and xxx
+    else:
+        assert exc_rows.empty
+        assert summary["per_emotion"]["hap"] == 20
+        assert summary["dropped"]["label_not_iem4"] == 12
+    assert summary["merge_exc"] is merge_exc
+
+
+def test_every_drop_is_counted_by_reason(iemocap_tree):
+    frame, summary = parse_iemocap(iemocap_tree.root)
+    expected = iemocap_tree.expected_dropped()
+    assert summary["dropped"] == {reason: expected.get(reason, 0) for reason in DROP_REASONS}
+    assert summary["dropped"]["unreadable_audio"] == 2  # one empty wav, one unreadable wav
+    assert summary["dropped"]["audio_without_label"] == 1
+    assert summary["dropped_examples"]["audio_without_label"] == ["Ses01M_script01_1_F004"]
+    # Nothing vanishes: every label line is kept or dropped for one reason.
+    label_drops = summary["dropped_total"] - summary["dropped"]["audio_without_label"]
+    assert summary["kept"] + label_drops == summary["label_lines"]
+    assert summary["per_speaker"] == frame["speaker"].value_counts().sort_index().to_dict()
+    assert summary["duration_hours"] == pytest.approx(frame["duration"].sum() / 3600, abs=1e-4)
+
+
+def test_audio_facts_come_from_the_file_headers(iemocap_tree):
+    frame, _ = parse_iemocap(iemocap_tree.root)
+    for path, duration, rate in frame[["audio_path", "duration", "sample_rate"]].itertuples(
+        index=False
+    ):
+        info = sf.info(path)
+        assert Path(path).is_relative_to(iemocap_tree.root)
+        assert duration == pytest.approx(info.frames / info.samplerate)
+        assert rate == 16_000
+    assert (frame["end"] > frame["start"]).all()
+
+
+def test_a_clean_tree_drops_nothing(tmp_path):
+    tree = make_iemocap_tree(tmp_path / "iemocap", per_emotion=1, bad_cases=False)
+    frame, summary = parse_iemocap(tree.root, expected_speakers=TEN_SPEAKERS)
+    assert len(frame) == 10 * (4 + 1)
+    assert set(summary["dropped"].values()) == {0}
+
+
+def test_speakers_must_match_the_configured_fold_ids(iemocap_tree):
+    parse_iemocap(iemocap_tree.root, expected_speakers=list(reversed(TEN_SPEAKERS)))
+    configured = [s for s in TEN_SPEAKERS if s != "Ses03M"] + ["Ses06F"]
+    with pytest.raises(ValueError, match="speakers") as error:
+        parse_iemocap(iemocap_tree.root, expected_speakers=configured)
+    assert "configured but not in the corpus: ['Ses06F']" in str(error.value)
+    assert "in the corpus but not configured: ['Ses03M']" in str(error.value)
+
+
+def test_missing_root_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path / "nowhere"))):
+        parse_iemocap(tmp_path / "nowhere")
+
+
+def test_root_without_sessions_names_the_path(tmp_path):
+    (tmp_path / "empty_release" / "Documentation").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="no Session1 .. Session5"):
+        parse_iemocap(tmp_path / "empty_release")
+
+
+def test_missing_session_folder_names_it(iemocap_tree):
+    shutil.rmtree(iemocap_tree.root / "Session3")
+    with pytest.raises(FileNotFoundError, match="Session3"):
+        parse_iemocap(iemocap_tree.root)
+
+
+def test_no_label_lines_is_a_clear_error(iemocap_tree):
+    for path in iemocap_tree.root.glob("Session*/dialog/EmoEvaluation/*.txt"):
+        path.write_text("% header only\n")
+    with pytest.raises(ValueError, match="no label lines"):
+        parse_iemocap(iemocap_tree.root)
+
+
+def test_script_writes_manifest_summary_and_log(iemocap_tree, tmp_path):
+    out = tmp_path / "results" / "data"
+    run_script(
+        REPO / "workflow" / "scripts" / "ingest_iemocap.py",
+        input={"root": str(iemocap_tree.root)},
+        output={"manifest": str(out / "iemocap.csv"), "summary": str(out / "iemocap_summary.json")},
+        params={"speakers": TEN_SPEAKERS, "merge_exc": True},
+        log=tmp_path / "logs" / "ingest_iemocap.log",
+    )
+    manifest = pd.read_csv(out / "iemocap.csv", keep_default_na=False)
+    assert tuple(manifest.columns) == MANIFEST_COLUMNS
+    assert len(manifest) == read_json(out / "iemocap_summary.json")["kept"] == 90
+    log_text = (tmp_path / "logs" / "ingest_iemocap.log").read_text()
+    assert "'unreadable_audio': 2" in log_text
+    assert sorted(p.name for p in out.iterdir()) == ["iemocap.csv", "iemocap_summary.json"]
