@@ -25,4 +25,28 @@ include: "rules/report.smk"
 rule all:
     default_target: True
     input:
-        all_targets(),
+        rules.aggregate.output,
+
+
+# `snakemake data` runs the data stage only (manifests, noisy corpora, fold manifests).
+rule data:
+    input:
+        data_targets(),
+
+
+# Partial reruns: `snakemake fold_Ses03M` builds one fold's 6 trainings and 42 evaluations.
+for fold_id in FOLDS:
+
+    rule:
+        name:
+            f"fold_{fold_id}"
+        input:
+            fold_targets(fold_id),
+
+
+# A misspelt fold target fails with the list of valid ones rather than "no rule to produce".
+rule unknown_fold:
+    input:
+        unknown_fold,
+    output:
+        "fold_{name}",

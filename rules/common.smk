@@ -58,8 +58,16 @@ def data_targets():
     ]
 
 
-def all_targets():
-    return data_targets()
+def fold_targets(fold):
+    """Everything one fold contributes: its 6 trainings and their 42 evaluations."""
+    return model_outputs([fold]) + eval_outputs("metrics.json", [fold])
+
+
+def unknown_fold(wildcards):
+    raise ValueError(
+        f"unknown fold '{wildcards.name}': valid folds (config key 'speakers') are "
+        + ", ".join(f"fold_{fold}" for fold in FOLDS)
+    )
 
 
 def single_condition(wildcards):

@@ -17,7 +17,9 @@ rule aggregate:
         confusion="results/tables/confusion.csv",
         table1_csv="results/tables/table1.csv",
         table1_md=report(
-            "results/tables/table1.md", caption="../report/table1.rst", category="Tables"
+            "results/tables/table1.md",
+            caption="../report/table1.rst",
+            category="Tables",
         ),
         table1_tex="results/tables/table1.tex",
         table1_vs_paper_md=report(

@@ -1,0 +1,40 @@
+"""Device selection from the config key `device` (auto, cpu, cuda)."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+log = logging.getLogger(__name__)
+
+
+class DeviceError(RuntimeError):
+    """The configured device is not available on this machine."""
+
+
+def resolve_device(setting: str = "auto") -> torch.device:
+    """auto: CUDA when visible, else the CPU (logged); cuda: fail early when no GPU is visible."""
+    if setting == "cpu":
+        return torch.device("cpu")
+    if setting == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(
+                "config key 'device' is 'cuda' but no CUDA GPU is visible on this machine "
+                "(check CUDA_VISIBLE_DEVICES and the driver, or set device: auto to fall back "
+                "to the CPU)"
+            )
+        return torch.device("cuda")
+    if setting != "auto":
+        raise DeviceError(f"config key 'device': expected auto, cpu or cuda, got {setting!r}")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    log.info("device: auto -> cpu (no CUDA GPU visible)")
+    return torch.device("cpu")
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on CUDA, plain fp32 elsewhere."""
+    return torch.autocast(
+        device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
+    )

@@ -1,0 +1,195 @@
+"""Scoring a trained model on test manifests: predictions, metrics and timing per evaluation.
+
+One job loads its model once and scores one or several test conditions (the config key
+evaluation.jobs decides how many); every (model, condition) pair gets its own predictions CSV,
+metrics JSON and log, so both packings give identical outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from asrser import EMOTIONS
+from asrser.audio import read_audio
+from asrser.device import autocast, resolve_device
+from asrser.io import write_csv, write_json
+from asrser.metrics import pooled_wer, ser_scores
+from asrser.models.processing import collate
+from asrser.models.speech_model import load_model
+
+log = logging.getLogger(__name__)
+
+PREDICTION_COLUMNS = (
+    "utt_id",
+    "speaker",
+    "fold",
+    "ref_transcript",
+    "hyp_transcript",
+    "ref_emotion",
+    "pred_emotion",
+    *(f"prob_{emotion}" for emotion in EMOTIONS),
+)
+
+
+def duration_batches(durations: Sequence[float], max_batch_seconds: float) -> list[list[int]]:
+    """Indices grouped longest-first so that padded seconds (longest x count) stay under the cap.
+
+    Sorting by duration keeps padding small; an utterance longer than the cap gets its own batch.
+    """
+    order = np.argsort(-np.asarray(durations, dtype=float), kind="stable")
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        longest = durations[current[0]] if current else durations[index]
+        if current and longest * (len(current) + 1) > max_batch_seconds:
+            batches.append(current)
+            current = []
+        current.append(int(index))
+    if current:
+        batches.append(current)
+    return batches
+
+
+def predict_manifest(
+    model, processor, manifest: pd.DataFrame, device: torch.device, max_batch_seconds: float
+) -> pd.DataFrame:
+    """Run `model.predict` over a test manifest; one row per utterance, manifest order."""
+    hypotheses: dict[str, str] = {}
+    probabilities: dict[str, np.ndarray] = {}
+    batches = duration_batches(manifest["duration"].tolist(), max_batch_seconds)
+    for indices in tqdm(batches, desc="evaluate", unit="batch", mininterval=5):
+        rows = manifest.iloc[indices]
+        waveforms = [read_audio(path) for path in rows["audio_path"]]
+        batch = collate(waveforms, None, None, rows["utt_id"].tolist(), processor).to(device)
+        with autocast(device):
+            out = model.predict(batch)
+        for position, utt_id in enumerate(batch.utt_ids):
+            if out["transcripts"] is not None:
+                hypotheses[utt_id] = out["transcripts"][position]
+            if out["emotion_probs"] is not None:
+                probabilities[utt_id] = out["emotion_probs"][position]
+    frame = pd.DataFrame(
+        {
+            "utt_id": manifest["utt_id"],
+            "speaker": manifest["speaker"],
+            "ref_transcript": manifest["transcript"].fillna(""),
+            "ref_emotion": manifest["emotion"],
+        }
+    )
+    frame["hyp_transcript"] = [hypotheses.get(u, "") for u in frame["utt_id"]]
+    if probabilities:
+        probs = np.stack([probabilities[u] for u in frame["utt_id"]])
+        frame["pred_emotion"] = [EMOTIONS[i] for i in probs.argmax(axis=1)]
+        for column, emotion in enumerate(EMOTIONS):
+            frame[f"prob_{emotion}"] = probs[:, column]
+    else:
+        frame["pred_emotion"] = ""
+        for emotion in EMOTIONS:
+            frame[f"prob_{emotion}"] = np.nan
+    return frame
+
+
+def score(predictions: pd.DataFrame, task: str) -> dict:
+    """Metrics of one evaluation (the pooled Table 1 figures are computed by the report stage)."""
+    metrics: dict = {"n_utts": len(predictions)}
+    if task in ("asr", "joint"):
+        metrics["wer"] = pooled_wer(
+            predictions["ref_transcript"].tolist(), predictions["hyp_transcript"].tolist()
+        )
+    if task in ("ser", "joint"):
+        scores = ser_scores(
+            predictions["ref_emotion"].tolist(), predictions["pred_emotion"].tolist()
+        )
+        metrics.update(
+            weighted_accuracy=scores.weighted_accuracy,
+            unweighted_accuracy=scores.unweighted_accuracy,
+            macro_f1=scores.macro_f1,
+            confusion=np.asarray(scores.confusion).tolist(),
+        )
+    return metrics
+
+
+def evaluate_model(
+    model_dir: str | Path,
+    manifests: Sequence[str | Path],
+    conditions: Sequence[str],
+    predictions_paths: Sequence[str | Path],
+    metrics_paths: Sequence[str | Path],
+    fold: str,
+    device: str = "auto",
+    threads: int = 1,
+    max_batch_seconds: float = 60.0,
+    process_started: float | None = None,
+    on_condition=None,
+) -> None:
+    """Score one trained model on each (condition, manifest); write predictions and metrics.
+
+    `on_condition(index)` returns a context manager entered around each condition (the
+    workflow uses it to give every evaluation its own log). `process_started` (a time.time()
+    stamp) lets the metrics split wall time into start-up and inference.
+    """
+    if not len(manifests) == len(conditions) == len(predictions_paths) == len(metrics_paths):
+        raise ValueError("manifests, conditions and output paths must have the same length")
+    torch.set_num_threads(threads)
+    load_started = time.time()
+    torch_device = resolve_device(device)
+    model, processor = load_model(model_dir, device=torch_device)
+    loaded = time.time()
+    startup_s = loaded - (process_started if process_started is not None else load_started)
+    log.info(
+        "loaded %s (%s) on %s in %.2f s", model_dir, model.task, torch_device, loaded - load_started
+    )
+    for index, condition in enumerate(conditions):
+        context = on_condition(index) if on_condition is not None else contextlib.nullcontext()
+        with context:
+            manifest = pd.read_csv(manifests[index], keep_default_na=False)
+            _check_manifest(manifest, manifests[index])
+            started = time.perf_counter()
+            predictions = predict_manifest(
+                model, processor, manifest, torch_device, max_batch_seconds
+            )
+            inference_s = time.perf_counter() - started
+            predictions.insert(2, "fold", fold)
+            predictions = predictions[list(PREDICTION_COLUMNS)]
+            metrics = score(predictions, model.task)
+            audio_s = float(manifest["duration"].sum())
+            metrics.update(
+                model_dir=str(model_dir),
+                task=model.task,
+                condition=condition,
+                fold=fold,
+                device=str(torch_device),
+                threads=threads,
+                startup_s=round(startup_s, 3),
+                inference_s=round(inference_s, 3),
+                audio_s=round(audio_s, 3),
+                real_time_factor=round(inference_s / audio_s, 5) if audio_s else None,
+            )
+            write_csv(predictions_paths[index], predictions)
+            write_json(metrics_paths[index], metrics)
+            log.info(
+                "%s: %d utterances, %.1f s audio in %.2f s (RTF %.4f); %s",
+                condition,
+                len(manifest),
+                audio_s,
+                inference_s,
+                metrics["real_time_factor"] or 0.0,
+                {k: round(v, 4) for k, v in metrics.items() if k in ("wer", "weighted_accuracy")},
+            )
+
+
+def _check_manifest(manifest: pd.DataFrame, path) -> None:
+    missing = {"utt_id", "speaker", "emotion", "transcript", "audio_path", "duration"} - set(
+        manifest
+    )
+    if missing:
+        raise ValueError(f"{path}: test manifest lacks columns {sorted(missing)}")
