@@ -1,0 +1,62 @@
+"""AsrSerConfig: the configuration saved as config.json beside each trained model.
+
+It nests the encoder's own wav2vec2-family config (so the encoder is rebuilt with
+AutoModelForCTC.from_config on reload) and, for the joint model, the BERT config (bert_config) (so the fusion
+layers know its width before BERT's weights are loaded).
+"""
+
+from __future__ import annotations
+
+from huggingface_hub.dataclasses import strict
+from transformers import AutoConfig, PreTrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+from asrser import EMOTIONS, MODEL_TYPES
+
+
+@strict
+class AsrSerConfig(PreTrainedConfig):
+    """task: "asr" (encoder + CTC), "ser" (encoder + mean pooling + MLP) or "joint" (both, with
+    BERT on the ASR hypotheses); alpha weighs the joint loss alpha*CE + (1-alpha)*CTC."""
+
+    model_type = "asrser"
+    sub_configs_defaults = {
+        "encoder_config": SubConfigSpec(config_class=AutoConfig, model_type="wav2vec2"),
+        "bert_config": SubConfigSpec(config_class=AutoConfig, model_type="bert", optional=True),
+    }
+
+    task: str = "joint"
+    encoder_config: PreTrainedConfig | dict | None = None
+    encoder_name_or_path: str | None = None
+    # The encoder's feature extractor wants its attention mask passed (lv60-style and
+    # Wav2Vec2Bert); group-norm wav2vec2 models are fed zero-padded input without it.
+    pass_attention_mask: bool = True
+    freeze_feature_encoder: bool = True
+    ctc_vocabulary: dict | None = None  # CTCVocabulary.to_dict() of the encoder's tokenizer
+    bert_config: PreTrainedConfig | dict | None = None
+    bert_name_or_path: str | None = None
+    bert_finetune: bool = False
+    bert_max_tokens: int = 256
+    emotions: list[str] | tuple[str, ...] = EMOTIONS
+    ser_hidden_size: int = 256
+    fusion_size: int = 256
+    fusion_ff_size: int = 512
+    dropout: float = 0.1
+    alpha: float = 0.1
+    initializer_range: float = 0.02
+
+    def __post_init__(self, **kwargs):
+        self.emotions = list(self.emotions)
+        self.id2label = dict(enumerate(self.emotions))
+        self.label2id = {name: index for index, name in enumerate(self.emotions)}
+        super().__post_init__(**kwargs)
+
+    def validate_architecture(self):
+        if self.task not in MODEL_TYPES:
+            raise ValueError(f"task must be one of {MODEL_TYPES}, got '{self.task}'")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha must lie in [0, 1], got {self.alpha}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if self.task == "joint" and not self.bert_name_or_path:
+            raise ValueError("the joint model needs bert_name_or_path")

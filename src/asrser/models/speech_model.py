@@ -1,0 +1,380 @@
+"""The ASR baseline, the SER baseline and the joint ASR-SER model: one PreTrainedModel class.
+
+    asr:   encoder -> CTC head (the encoder's own lm_head) -> CTC loss; greedy decoding
+    ser:   encoder -> mean over valid frames -> MLP -> 4 emotions (cross-entropy)
+    joint: shared encoder -> CTC branch as asr; the batch's greedy hypotheses (no gradient through
+           decoding) -> BERT sentence embedding; acoustic pooled embedding and linguistic
+           embedding each through a feed-forward block with a skip connection; concatenated;
+           linear classifier. Loss alpha*CE + (1-alpha)*CTC.
+
+The encoder is whatever AutoModelForCTC loads (Wav2Vec2ForCTC for the paper, Wav2Vec2BertForCTC for
+the demo): its base model gives the hidden states, its dropout + lm_head the CTC logits, its
+length function the frame masks. `build_model` starts from a pretrained encoder folder;
+`save_model` / `load_model` round-trip a trained model through save_pretrained / from_pretrained.
+
+A frozen BERT is not written into model.safetensors (20 joint models would each carry a copy of
+the same 90-440 MB): the config keeps its name and from_pretrained reloads it from there. A
+fine-tuned BERT is part of the trained weights and is saved (and restored) with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional
+from transformers import AutoConfig, AutoModel, AutoModelForCTC, PreTrainedModel
+
+from asrser import MODEL_TYPES
+from asrser.config import resolve_pretrained
+from asrser.io import atomic_dir
+from asrser.models.configuration import AsrSerConfig
+from asrser.models.ctc import CTCVocabulary, ctc_loss, greedy_decode
+from asrser.models.heads import FeedForwardSkip, SerHead
+from asrser.models.pooling import encoder_output_lengths, masked_mean
+from asrser.models.processing import Batch, ModelLoadError, check_model_location, load_processor
+from asrser.models.text_encoder import SentenceEncoder, load_bert_model, load_bert_tokenizer
+
+# Keys build_model accepts as **hparams (AsrSerConfig fields a user may set).
+HPARAMS = (
+    "bert_finetune",
+    "bert_max_tokens",
+    "emotions",
+    "ser_hidden_size",
+    "fusion_size",
+    "fusion_ff_size",
+    "dropout",
+    "alpha",
+    "freeze_feature_encoder",
+    "initializer_range",
+)
+
+
+@dataclass
+class AsrSerOutput:
+    loss: Tensor | None = None  # the task's training loss (None without targets)
+    ctc_loss: Tensor | None = None
+    ser_loss: Tensor | None = None
+    ctc_logits: Tensor | None = None  # (B, T, V), asr and joint
+    emotion_logits: Tensor | None = None  # (B, n_emotions), ser and joint
+    output_lengths: Tensor | None = None  # (B,) valid encoder frames
+    hypotheses: list[str] | None = None  # greedy CTC transcripts, when decoded
+
+
+class AsrSerModel(PreTrainedModel):
+    config_class = AsrSerConfig
+    config: AsrSerConfig
+    base_model_prefix = "asrser"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _supports_flex_attn = True
+
+    def __init__(
+        self,
+        config: AsrSerConfig,
+        encoder: PreTrainedModel | None = None,
+        text_encoder: SentenceEncoder | None = None,
+    ):
+        """Build from config (reload path: the encoder from its nested config, weights loaded by
+        from_pretrained), or around an already loaded encoder / text encoder (build_model)."""
+        super().__init__(config)
+        if encoder is None:
+            encoder = AutoModelForCTC.from_config(config.encoder_config)
+        self.encoder = encoder
+        # The encoder's layers hold its config object: keep that very object as the nested config
+        # so that saving, and settings made on the model (attention implementation), see the truth.
+        self.config.encoder_config = encoder.config
+        if config.ctc_vocabulary is None:
+            raise ValueError(
+                "AsrSerConfig.ctc_vocabulary is missing; build models with build_model"
+            )
+        self.vocabulary = CTCVocabulary.from_dict(config.ctc_vocabulary)
+        encoder_size = _encoder_output_size(config.encoder_config)
+        n_classes = len(config.emotions)
+
+        self.text_encoder = None
+        if config.task == "ser":
+            self.ser_head = SerHead(encoder_size, config.ser_hidden_size, n_classes, config.dropout)
+        elif config.task == "joint":
+            if config.bert_config is None:
+                raise ValueError("the joint model's config has no bert_config")
+            sizes = (config.fusion_size, config.fusion_ff_size, config.dropout)
+            self.acoustic_block = FeedForwardSkip(encoder_size, *sizes)
+            self.linguistic_block = FeedForwardSkip(config.bert_config.hidden_size, *sizes)
+            self.classifier = nn.Sequential(
+                nn.Dropout(config.dropout), nn.Linear(2 * config.fusion_size, n_classes)
+            )
+            if text_encoder is None and config.bert_finetune:
+                # Architecture only: from_pretrained fills in the saved fine-tuned weights.
+                text_encoder = SentenceEncoder(
+                    AutoModel.from_config(config.bert_config),
+                    load_bert_tokenizer(config.bert_name_or_path),
+                    finetune=True,
+                    max_tokens=config.bert_max_tokens,
+                )
+        self.post_init()
+        if text_encoder is not None:
+            self.attach_text_encoder(text_encoder)
+        self._freeze_unused_and_frozen_parts()
+
+    # ----------------------------------------------------------------------------------- setup
+    @property
+    def task(self) -> str:
+        return self.config.task
+
+    def _freeze_unused_and_frozen_parts(self) -> None:
+        if self.config.freeze_feature_encoder and hasattr(self.encoder, "freeze_feature_encoder"):
+            self.encoder.freeze_feature_encoder()  # wav2vec2's conv stack (absent in w2v-BERT)
+        if self.task == "ser":
+            self.encoder.lm_head.requires_grad_(False)  # the SER baseline has no CTC branch
+
+    def attach_text_encoder(self, text_encoder: SentenceEncoder) -> None:
+        """Install the joint model's BERT; a frozen one is left out of save_pretrained."""
+        if text_encoder.hidden_size != self.config.bert_config.hidden_size:
+            raise ValueError(
+                f"BERT '{self.config.bert_name_or_path}' has hidden size {text_encoder.hidden_size}, "
+                f"the model was built for {self.config.bert_config.hidden_size}"
+            )
+        self.text_encoder = text_encoder
+        self.text_encoder.train(self.training)
+        if not self.config.bert_finetune:
+            self._keys_to_ignore_on_save = set(self._keys_to_ignore_on_save or ()) | {
+                f"text_encoder.{key}" for key in text_encoder.state_dict()
+            }
+
+    def load_text_encoder(self) -> None:
+        """Load the frozen BERT named in the config (from_pretrained does this automatically)
+        onto the encoder's device."""
+        text_encoder = SentenceEncoder(
+            load_bert_model(self.config.bert_name_or_path),
+            load_bert_tokenizer(self.config.bert_name_or_path),
+            finetune=False,
+            max_tokens=self.config.bert_max_tokens,
+        )
+        self.attach_text_encoder(text_encoder.to(next(self.encoder.parameters()).device))
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        model = super().from_pretrained(*args, **kwargs)
+        # Loading replaces the parameters, so requires_grad=False set in __init__ is lost.
+        model._freeze_unused_and_frozen_parts()
+        if model.task == "joint" and model.text_encoder is None:
+            model.load_text_encoder()
+        return model
+
+    def checkpoint_state_dict(self) -> dict[str, Tensor]:
+        """state_dict() without the frozen BERT (the same weights as the config's BERT path)."""
+        frozen = self._keys_to_ignore_on_save or set()
+        return {key: value for key, value in self.state_dict().items() if key not in frozen}
+
+    def load_checkpoint_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Inverse of checkpoint_state_dict (for resuming training); every other key must match."""
+        result = self.load_state_dict(state, strict=False)
+        missing = set(result.missing_keys) - set(self._keys_to_ignore_on_save or ())
+        if missing or result.unexpected_keys:
+            raise KeyError(
+                f"checkpoint does not fit this {self.task} model: missing {sorted(missing)[:5]}, "
+                f"unexpected {sorted(result.unexpected_keys)[:5]}"
+            )
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Trainable parameters for separate learning rates: "encoder" (the pretrained wav2vec2
+        including its CTC head, and BERT when fine-tuned) and "heads" (the new SER / fusion
+        layers). Frozen parts (conv feature encoder, frozen BERT, SER's unused CTC head) are left out."""
+        pretrained = list(self.encoder.parameters())
+        if self.text_encoder is not None and self.config.bert_finetune:
+            pretrained += list(self.text_encoder.parameters())
+        pretrained_ids = {id(p) for p in pretrained}
+        heads = [p for p in self.parameters() if id(p) not in pretrained_ids]
+        return {
+            "encoder": [p for p in pretrained if p.requires_grad],
+            "heads": [p for p in heads if p.requires_grad],
+        }
+
+    # ---------------------------------------------------------------------------------- forward
+    def encode(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        """Encoder hidden states (B, T, H) and valid frames per utterance (B,)."""
+        inputs = dict(batch.inputs)
+        attention_mask = inputs.get("attention_mask")
+        if not self.config.pass_attention_mask:
+            inputs.pop("attention_mask", None)
+        hidden = self.encoder.base_model(**inputs).last_hidden_state
+        return hidden, encoder_output_lengths(self.encoder, attention_mask, hidden.shape[1])
+
+    def forward(self, batch: Batch, decode: bool | None = None) -> AsrSerOutput:
+        """Losses are computed for the targets the batch carries. decode: greedy-decode the CTC
+        logits (always for joint, which needs them; default for asr: only in eval mode)."""
+        task = self.task
+        hidden, output_lengths = self.encode(batch)
+        out = AsrSerOutput(output_lengths=output_lengths)
+
+        if task in ("asr", "joint"):
+            out.ctc_logits = self.encoder.lm_head(self.encoder.dropout(hidden))
+            if batch.labels is not None:
+                out.ctc_loss = ctc_loss(
+                    out.ctc_logits, output_lengths, batch.labels, self.vocabulary.blank_id
+                )
+            if task == "joint" or (decode if decode is not None else not self.training):
+                out.hypotheses = greedy_decode(out.ctc_logits, output_lengths, self.vocabulary)
+
+        if task in ("ser", "joint"):
+            frames = torch.arange(hidden.shape[1], device=hidden.device)
+            frame_mask = frames.unsqueeze(0) < output_lengths.unsqueeze(1)
+            pooled = masked_mean(hidden, frame_mask)
+            if task == "ser":
+                out.emotion_logits = self.ser_head(pooled)
+            else:
+                if self.text_encoder is None:
+                    raise RuntimeError("joint model without its BERT: call load_text_encoder()")
+                linguistic = self.text_encoder(out.hypotheses).to(pooled.dtype)
+                fused = torch.cat(
+                    [self.acoustic_block(pooled), self.linguistic_block(linguistic)], dim=-1
+                )
+                out.emotion_logits = self.classifier(fused)
+            if batch.emotions is not None:
+                out.ser_loss = functional.cross_entropy(out.emotion_logits.float(), batch.emotions)
+
+        if task == "asr":
+            out.loss = out.ctc_loss
+        elif task == "ser":
+            out.loss = out.ser_loss
+        elif out.ctc_loss is not None and out.ser_loss is not None:
+            alpha = self.config.alpha
+            out.loss = alpha * out.ser_loss + (1.0 - alpha) * out.ctc_loss
+        return out
+
+    @torch.no_grad()
+    def predict(self, batch: Batch) -> dict:
+        """{"transcripts": greedy hypotheses or None, "emotion_probs": (B, n_emotions) float32
+        numpy array in config.emotions order, or None}; eval mode, no gradients."""
+        was_training = self.training
+        self.eval()
+        try:
+            out = self.forward(batch, decode=True)
+        finally:
+            self.train(was_training)
+        probs = None
+        if out.emotion_logits is not None:
+            probs = out.emotion_logits.float().softmax(dim=-1).cpu().numpy().astype(np.float32)
+        return {"transcripts": out.hypotheses, "emotion_probs": probs}
+
+
+def _encoder_output_size(encoder_config) -> int:
+    if getattr(encoder_config, "add_adapter", False):
+        return encoder_config.output_hidden_size
+    return encoder_config.hidden_size
+
+
+AutoConfig.register(AsrSerConfig.model_type, AsrSerConfig, exist_ok=True)
+AutoModel.register(AsrSerConfig, AsrSerModel, exist_ok=True)
+
+
+# ------------------------------------------------------------------------------ build/save/load
+def load_ctc_encoder(name_or_path: str, **config_overrides) -> PreTrainedModel:
+    """AutoModelForCTC.from_pretrained, with a ModelLoadError naming the model on failure."""
+    path = resolve_pretrained(str(name_or_path))
+    check_model_location(path, "encoder")
+    try:
+        return AutoModelForCTC.from_pretrained(path, **config_overrides)
+    except Exception as error:
+        raise ModelLoadError(
+            f"cannot load the encoder '{name_or_path}' with AutoModelForCTC.from_pretrained "
+            f"(expected a wav2vec2-family CTC model: hub name or saved folder): "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def _check_processor_matches(processor, vocab_size: int, where: str) -> None:
+    if len(processor.tokenizer) != vocab_size:
+        raise ModelLoadError(
+            f"'{where}': the tokenizer has {len(processor.tokenizer)} tokens but the CTC head "
+            f"{vocab_size} outputs; the processor does not belong to this model"
+        )
+
+
+def build_model(
+    task: str,
+    encoder_name_or_path: str,
+    bert_name_or_path: str | None = None,
+    encoder_overrides: dict | None = None,
+    **hparams,
+) -> tuple[AsrSerModel, object]:
+    """A new model for `task` around the pretrained CTC encoder (and, for joint, the BERT).
+
+    encoder_overrides: encoder config values to change on load (e.g. mask_time_prob, layerdrop).
+    hparams: any of HPARAMS. Returns (model, processor) with the model in training mode."""
+    if task not in MODEL_TYPES:
+        raise ValueError(f"task must be one of {MODEL_TYPES}, got '{task}'")
+    unknown = sorted(set(hparams) - set(HPARAMS))
+    if unknown:
+        raise TypeError(f"unknown model hyper-parameters {unknown}; expected some of {HPARAMS}")
+    encoder = load_ctc_encoder(encoder_name_or_path, **(encoder_overrides or {}))
+    processor = load_processor(resolve_pretrained(str(encoder_name_or_path)))
+    _check_processor_matches(processor, encoder.config.vocab_size, encoder_name_or_path)
+
+    text_encoder = None
+    bert_config = None
+    if task == "joint":
+        if not bert_name_or_path:
+            raise ValueError(
+                "the joint model needs bert_name_or_path (config key 'bert.name_or_path')"
+            )
+        text_encoder = SentenceEncoder(
+            load_bert_model(bert_name_or_path),
+            load_bert_tokenizer(bert_name_or_path),
+            finetune=bool(hparams.get("bert_finetune", False)),
+            max_tokens=int(hparams.get("bert_max_tokens", 256)),
+        )
+        bert_config = text_encoder.bert.config.to_dict()
+
+    config = AsrSerConfig(
+        task=task,
+        encoder_config=encoder.config,
+        # Else the new config's default (None) would be pushed down onto the encoder's config.
+        attn_implementation=encoder.config._attn_implementation,
+        encoder_name_or_path=str(encoder_name_or_path),
+        pass_attention_mask=bool(
+            getattr(processor.feature_extractor, "return_attention_mask", True)
+        ),
+        ctc_vocabulary=CTCVocabulary.from_tokenizer(processor.tokenizer).to_dict(),
+        bert_config=bert_config,
+        bert_name_or_path=bert_name_or_path if task == "joint" else None,
+        **hparams,
+    )
+    model = AsrSerModel(config, encoder=encoder, text_encoder=text_encoder)
+    model.train()
+    return model, processor
+
+
+def save_model(model: AsrSerModel, processor, out_dir: str | Path) -> Path:
+    """save_pretrained the model and its processor into one folder (atomically)."""
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        model.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+    return out_dir
+
+
+def load_model(model_dir: str | Path, device: str | torch.device | None = None):
+    """(model, processor) from a save_model folder, through from_pretrained; model in eval mode."""
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").is_file():
+        raise ModelLoadError(f"'{model_dir}' is not a saved model folder (no config.json)")
+    processor = load_processor(model_dir)
+    try:
+        model = AsrSerModel.from_pretrained(model_dir)
+    except ModelLoadError:
+        raise
+    except Exception as error:
+        raise ModelLoadError(
+            f"cannot load the model in '{model_dir}': {type(error).__name__}: {error}"
+        ) from error
+    _check_processor_matches(processor, model.config.encoder_config.vocab_size, str(model_dir))
+    if device is not None:
+        model.to(device)
+    model.eval()
+    return model, processor
