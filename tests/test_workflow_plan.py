@@ -1,0 +1,130 @@
+"""The DAG is known before anything runs: dry runs of every config, fold targets, bad configs."""
+
+from __future__ import annotations
+
+import pytest
+from fixtures import make_iemocap_tree, make_musan_tree
+from workflow_helpers import PAPER_CONFIG, TEST_CONFIG, planned_jobs, snakemake
+
+FOLDS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+
+
+@pytest.fixture(scope="module")
+def corpus_roots(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpora")
+    make_iemocap_tree(root / "IEMOCAP", per_emotion=1, seconds=0.2, bad_cases=False)
+    make_musan_tree(root / "musan", files_per_subset=1, seconds=0.2, bad_cases=False)
+    return root
+
+
+def test_default_config_plans_the_whole_study(tmp_path):
+    jobs = planned_jobs(tmp_path)
+    assert jobs["synth_corpus"] == 1
+    assert jobs["synth_pretrain_corpus"] == 1
+    assert jobs["pretrain_encoder"] == 1
+    assert jobs["ingest_iemocap"] == 1 and jobs["ingest_musan"] == 1
+    assert jobs["mix_corpus"] == 8  # clean, six noisy test sets, noisy training set
+    assert jobs["make_fold"] == 10
+    assert jobs["train_model"] == 60
+    # The embedded default packs the seven conditions of a model into one job.
+    assert jobs["evaluate_model"] == 60
+    assert "evaluate_condition" not in jobs
+    assert jobs["aggregate"] == 1
+
+
+def test_paper_config_plans_420_evaluation_jobs(tmp_path, corpus_roots):
+    jobs = planned_jobs(
+        tmp_path,
+        "--configfile",
+        str(PAPER_CONFIG),
+        "--config",
+        f"iemocap_root={corpus_roots / 'IEMOCAP'}",
+        f"musan_root={corpus_roots / 'musan'}",
+    )
+    assert jobs["train_model"] == 60
+    assert jobs["evaluate_condition"] == 420
+    assert "evaluate_model" not in jobs
+    # Real corpora and a hub encoder: nothing synthetic, nothing pretrained.
+    for rule in ("synth_corpus", "synth_pretrain_corpus", "pretrain_encoder"):
+        assert rule not in jobs
+
+
+def test_per_evaluation_packing_plans_420_jobs_on_the_default_too(tmp_path):
+    jobs = planned_jobs(tmp_path, "--config", "evaluation={'jobs': 'per_evaluation'}")
+    assert jobs["evaluate_condition"] == 420
+    assert "evaluate_model" not in jobs
+
+
+def test_fold_target_plans_exactly_one_fold(tmp_path):
+    jobs = planned_jobs(tmp_path, "fold_Ses03M")
+    assert jobs["train_model"] == 6
+    assert jobs["evaluate_model"] == 6
+    assert jobs["make_fold"] == 1
+    assert "aggregate" not in jobs
+
+
+def test_unknown_fold_lists_the_valid_ones(tmp_path):
+    result = snakemake(tmp_path, "-n", "fold_Ses09X", check=False)
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "unknown fold 'Ses09X'" in message
+    assert all(f"fold_{fold}" in message for fold in FOLDS)
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("data={'valid_fraction': 0.9}", "data.valid_fraction"),
+        ("data={'seed': 'seven'}", "data.seed"),
+        ("evaluation={'jobs': 'sometimes'}", "evaluation.jobs"),
+        ("data={'train_snr_db': [35, 5]}", "data.train_snr_db"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, override, expected):
+    result = snakemake(tmp_path, "-n", "--config", override, check=False)
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("key", ["iemocap_root", "musan_root"])
+def test_missing_corpus_root_is_named(tmp_path, corpus_roots, key):
+    roots = {
+        "iemocap_root": str(corpus_roots / "IEMOCAP"),
+        "musan_root": str(corpus_roots / "musan"),
+        key: str(tmp_path / "nowhere"),
+    }
+    result = snakemake(
+        tmp_path,
+        "-n",
+        "--configfile",
+        str(PAPER_CONFIG),
+        "--config",
+        *(f"{k}={v}" for k, v in roots.items()),
+        check=False,
+    )
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert f"config key '{key}'" in message and "nowhere" in message
+
+
+def test_root_without_sessions_is_rejected(tmp_path, corpus_roots):
+    empty = tmp_path / "empty_iemocap"
+    empty.mkdir()
+    result = snakemake(
+        tmp_path,
+        "-n",
+        "--configfile",
+        str(PAPER_CONFIG),
+        "--config",
+        f"iemocap_root={empty}",
+        f"musan_root={corpus_roots / 'musan'}",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "no Session1 .. Session5" in result.stdout + result.stderr
+
+
+def test_test_config_is_valid_and_small(tmp_path):
+    jobs = planned_jobs(tmp_path, "--configfile", str(TEST_CONFIG), "data")
+    assert jobs["mix_corpus"] == 8 and jobs["make_fold"] == 10
