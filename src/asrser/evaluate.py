@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm
+from transformers.utils import logging as transformers_logging
 
 from asrser import EMOTIONS
 from asrser.audio import read_audio
@@ -140,6 +141,7 @@ def evaluate_model(
     if not len(manifests) == len(conditions) == len(predictions_paths) == len(metrics_paths):
         raise ValueError("manifests, conditions and output paths must have the same length")
     torch.set_num_threads(threads)
+    transformers_logging.disable_progress_bar()  # weight-loading bars would flood the job log
     load_started = time.time()
     torch_device = resolve_device(device)
     model, processor = load_model(model_dir, device=torch_device)

