@@ -1,0 +1,100 @@
+"""End to end on the test config: the whole study (data, pretraining, 60 trainings, 420
+evaluations, report) in a temporary directory, then partial reruns of one fold."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from workflow_helpers import TEST_CONFIG, planned_jobs, snakemake
+
+from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser.report import FIGURE_FILES, TABLE_FILES
+
+pytestmark = pytest.mark.slow
+CONFIG = ("--configfile", str(TEST_CONFIG))
+FOLDS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+
+
+@pytest.fixture(scope="module")
+def data_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("data_stage")
+    snakemake(workdir, *CONFIG, "--cores", "2", "data")
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("study")
+    snakemake(workdir, *CONFIG, "--cores", "2")
+    return workdir
+
+
+def test_data_stage_outputs(data_run):
+    data = data_run / "results" / "data"
+    iemocap = pd.read_csv(data / "iemocap.csv", keep_default_na=False)
+    assert sorted(iemocap["speaker"].unique()) == sorted(FOLDS)
+    assert set(iemocap["emotion"]) == {"ang", "hap", "sad", "neu"}
+    for corpus in [*TEST_CONDITIONS, "train_noisy"]:
+        frame = pd.read_csv(data / "corpora" / f"{corpus}.csv", keep_default_na=False)
+        assert sorted(frame["utt_id"]) == sorted(iemocap["utt_id"])
+    tested = []
+    for fold in FOLDS:
+        folder = data / "folds" / fold
+        test = pd.read_csv(folder / "test_clean.csv")
+        train = pd.read_csv(folder / "train_clean.csv")
+        valid = pd.read_csv(folder / "valid_clean.csv")
+        assert set(test["speaker"]) == {fold}
+        assert fold not in set(train["speaker"]) | set(valid["speaker"])
+        tested += test["utt_id"].tolist()
+    assert sorted(tested) == sorted(iemocap["utt_id"])  # every utterance tested exactly once
+    assert (data_run / "logs" / "data" / "ingest_iemocap.log").is_file()
+
+
+def test_data_stage_is_up_to_date_after_a_run(data_run):
+    assert planned_jobs(data_run, *CONFIG, "data") == {}
+
+
+def test_study_writes_every_model_evaluation_table_and_figure(study):
+    for model in MODEL_TYPES:
+        for train in TRAIN_CONDITIONS:
+            for fold in FOLDS:
+                folder = study / "results" / "models" / f"{model}-{train}" / fold
+                assert (folder / "model" / "config.json").is_file()
+                assert (folder / "model" / "model.safetensors").is_file()
+                assert (folder / "curves.png").stat().st_size > 0
+                history = pd.read_csv(folder / "history.csv")
+                assert len(history) >= 1
+                for condition in TEST_CONDITIONS:
+                    evaluation = study / "results" / "eval" / f"{model}-{train}" / fold / condition
+                    assert (evaluation / "predictions.csv").is_file()
+                    assert (evaluation / "metrics.json").is_file()
+                    assert (
+                        study / "logs" / "eval" / f"{model}-{train}" / fold / f"{condition}.log"
+                    ).is_file()
+    for name in TABLE_FILES:
+        assert (study / "results" / "tables" / name).stat().st_size > 0
+    for name in FIGURE_FILES:
+        assert (study / "results" / "figures" / name).stat().st_size > 0
+    table = pd.read_csv(study / "results" / "tables" / "table1.csv")
+    assert len(table) == 7
+
+
+def test_html_report(study):
+    snakemake(study, *CONFIG, "--report", "results/report.html")
+    html = (study / "results" / "report.html").read_text(errors="replace")
+    assert "fig2a_asr.png" in html and "table1.md" in html
+
+
+def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):
+    for kind in ("models", "eval"):
+        for run in (study / "results" / kind).iterdir():
+            shutil.rmtree(run / "Ses03M")
+    jobs = planned_jobs(study, *CONFIG, "fold_Ses03M")
+    assert jobs == {"train_model": 6, "evaluate_model": 6, "fold_Ses03M": 1}
+    snakemake(study, *CONFIG, "--cores", "2", "fold_Ses03M")
+    assert planned_jobs(study, *CONFIG, "fold_Ses03M") == {}
+    # Aggregation is refreshed on request; nothing of the other folds reruns.
+    jobs = planned_jobs(study, *CONFIG, "--forcerun", "aggregate")
+    assert set(jobs) <= {"aggregate", "all"}
