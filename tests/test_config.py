@@ -86,3 +86,21 @@ def test_package_models_resolve_to_their_folder():
     assert resolve_pretrained("bert-base-uncased") == "bert-base-uncased"
     with pytest.raises(ConfigError, match="not installed"):
         resolve_pretrained("package:no_such_package_here")
+
+
+def test_schema_documents_every_training_hyper_parameter():
+    from dataclasses import fields
+
+    from asrser.augment import AugmentConfig
+    from asrser.config import load_schema
+    from asrser.pretrain import EncoderShape
+    from asrser.train import TrainConfig
+
+    schema = load_schema()
+    hparams = schema["$defs"]["hparams"]["properties"]
+    assert set(hparams) == {f.name for f in fields(TrainConfig)}
+    assert set(hparams["augment"]["properties"]) == {f.name for f in fields(AugmentConfig)}
+    pretrain = schema["properties"]["pretrain"]["properties"]
+    assert set(pretrain["encoder"]["properties"]) == {f.name for f in fields(EncoderShape)}
+    for spec in [*hparams.values(), *pretrain.values()]:
+        assert spec.get("description"), spec

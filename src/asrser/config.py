@@ -54,7 +54,9 @@ def _resolve(schema: dict, root: dict) -> dict:
         target = root
         for part in ref[2:].split("/"):
             target = target[part]
-        return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        merged = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        merged["properties"] = {**target.get("properties", {}), **schema.get("properties", {})}
+        return merged
     return schema
 
 
