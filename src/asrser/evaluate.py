@@ -21,6 +21,7 @@ from transformers.utils import logging as transformers_logging
 
 from asrser import EMOTIONS
 from asrser.audio import read_audio
+from asrser.batching import group_by_duration
 from asrser.device import autocast, resolve_device
 from asrser.io import write_csv, write_json
 from asrser.metrics import pooled_wer, ser_scores
@@ -42,22 +43,9 @@ PREDICTION_COLUMNS = (
 
 
 def duration_batches(durations: Sequence[float], max_batch_seconds: float) -> list[list[int]]:
-    """Indices grouped longest-first so that padded seconds (longest x count) stay under the cap.
-
-    Sorting by duration keeps padding small; an utterance longer than the cap gets its own batch.
-    """
-    order = np.argsort(-np.asarray(durations, dtype=float), kind="stable")
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for index in order:
-        longest = durations[current[0]] if current else durations[index]
-        if current and longest * (len(current) + 1) > max_batch_seconds:
-            batches.append(current)
-            current = []
-        current.append(int(index))
-    if current:
-        batches.append(current)
-    return batches
+    """Indices in batches of similar duration under the padded-seconds cap (as in training)."""
+    order = np.argsort(np.asarray(durations, dtype=float), kind="stable")
+    return group_by_duration(durations, order, max_batch_seconds)
 
 
 def predict_manifest(
