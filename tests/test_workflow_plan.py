@@ -56,7 +56,7 @@ def test_per_evaluation_packing_plans_420_jobs_on_the_default_too(tmp_path):
 
 
 def test_fold_target_plans_exactly_one_fold(tmp_path):
-    jobs = planned_jobs(tmp_path, "fold_Ses03M")
+    jobs = planned_jobs(tmp_path, targets=("fold_Ses03M",))
     assert jobs["train_model"] == 6
     assert jobs["evaluate_model"] == 6
     assert jobs["make_fold"] == 1
@@ -64,7 +64,7 @@ def test_fold_target_plans_exactly_one_fold(tmp_path):
 
 
 def test_unknown_fold_lists_the_valid_ones(tmp_path):
-    result = snakemake(tmp_path, "-n", "fold_Ses09X", check=False)
+    result = snakemake(tmp_path, "-n", targets=("fold_Ses09X",), check=False)
     assert result.returncode != 0
     message = result.stdout + result.stderr
     assert "unknown fold 'Ses09X'" in message
@@ -126,5 +126,5 @@ def test_root_without_sessions_is_rejected(tmp_path, corpus_roots):
 
 
 def test_test_config_is_valid_and_small(tmp_path):
-    jobs = planned_jobs(tmp_path, "--configfile", str(TEST_CONFIG), "data")
+    jobs = planned_jobs(tmp_path, "--configfile", str(TEST_CONFIG), targets=("data",))
     assert jobs["mix_corpus"] == 8 and jobs["make_fold"] == 10

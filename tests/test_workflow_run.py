@@ -20,7 +20,7 @@ FOLDS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
 @pytest.fixture(scope="module")
 def data_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("data_stage")
-    snakemake(workdir, *CONFIG, "--cores", "2", "data")
+    snakemake(workdir, *CONFIG, "--cores", "2", targets=("data",))
     return workdir
 
 
@@ -53,7 +53,7 @@ def test_data_stage_outputs(data_run):
 
 
 def test_data_stage_is_up_to_date_after_a_run(data_run):
-    assert planned_jobs(data_run, *CONFIG, "data") == {}
+    assert planned_jobs(data_run, *CONFIG, targets=("data",)) == {}
 
 
 def test_study_writes_every_model_evaluation_table_and_figure(study):
@@ -91,10 +91,10 @@ def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):
     for kind in ("models", "eval"):
         for run in (study / "results" / kind).iterdir():
             shutil.rmtree(run / "Ses03M")
-    jobs = planned_jobs(study, *CONFIG, "fold_Ses03M")
+    jobs = planned_jobs(study, *CONFIG, targets=("fold_Ses03M",))
     assert jobs == {"train_model": 6, "evaluate_model": 6, "fold_Ses03M": 1}
-    snakemake(study, *CONFIG, "--cores", "2", "fold_Ses03M")
-    assert planned_jobs(study, *CONFIG, "fold_Ses03M") == {}
+    snakemake(study, *CONFIG, "--cores", "2", targets=("fold_Ses03M",))
+    assert planned_jobs(study, *CONFIG, targets=("fold_Ses03M",)) == {}
     # Aggregation is refreshed on request; nothing of the other folds reruns.
     jobs = planned_jobs(study, *CONFIG, "--forcerun", "aggregate")
     assert set(jobs) <= {"aggregate", "all"}

@@ -16,10 +16,21 @@ PAPER_CONFIG = REPO / "config" / "paper.yaml"
 _JOB_COUNT = re.compile(r"^([A-Za-z_][\w]*)\s+(\d+)$")
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1500):
-    """Run snakemake on the repo's Snakefile in `workdir`; return the CompletedProcess."""
+def snakemake(
+    workdir: Path,
+    *args: str,
+    targets: tuple[str, ...] = (),
+    check: bool = True,
+    timeout: int = 1500,
+):
+    """Run snakemake on the repo's Snakefile in `workdir`; return the CompletedProcess.
+
+    Targets go first: options taking several values (--configfile, --config, --quiet) would
+    swallow a target written after them.
+    """
     command = [
         str(SNAKEMAKE),
+        *targets,
         "--snakefile",
         str(REPO / "Snakefile"),
         "--directory",
@@ -38,9 +49,9 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1500
     return result
 
 
-def planned_jobs(workdir: Path, *args: str) -> Counter:
+def planned_jobs(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> Counter:
     """Jobs per rule of a dry run (`snakemake -n --quiet rules`)."""
-    result = snakemake(workdir, "-n", "--quiet", "rules", *args)
+    result = snakemake(workdir, "-n", "--quiet", "rules", *args, targets=targets)
     counts = Counter()
     for line in (result.stdout + result.stderr).splitlines():
         match = _JOB_COUNT.match(line.strip())
