@@ -109,7 +109,7 @@ def measure(args) -> dict:
     )
     with tempfile.TemporaryDirectory() as scratch:
         trainer = Trainer(model, processor, split, split, config, scratch, device, "bench")
-        batches = trainer.epoch_batches[0]
+        batches = trainer.sampler.batches(0)
         needed = args.warmup + args.steps
         if len(batches) < needed:
             raise SystemExit(

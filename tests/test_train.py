@@ -304,7 +304,9 @@ def test_training_lowers_the_loss_and_writes_outputs(data, encoders, tmp_path, k
     assert history["lr_heads"].isna().all() and (history["lr_encoder"] > 0).all()
     assert (tmp_path / "curves.png").stat().st_size > 1000
     assert not (tmp_path / "checkpoints").exists()  # removed once the outputs exist
-    best = history.loc[history["valid_score"].idxmax(), "epoch"]
+    # The best epoch: highest validation score, ties broken by the lower validation loss.
+    ranked = history.sort_values(["valid_score", "valid_loss"], ascending=[False, True])
+    best = ranked["epoch"].iloc[0]
     assert result.best_epoch == best and history["is_best"].sum() >= 1
     model, _ = load_model(tmp_path / "model")
     assert model.task == "asr"

@@ -171,7 +171,9 @@ def pretrain(
             AudioStore(config.train.cache_audio),
         )
 
-    initial = checkpoint_dir / "initial_encoder"
+    # Named by its settings, so that a rerun with other settings does not start from it.
+    shape_key = json_fingerprint({"encoder": asdict(config.encoder), "seed": config.train.seed}, {})
+    initial = checkpoint_dir / f"initial_encoder_{shape_key[:12]}"
     if not (initial / "config.json").is_file():
         shape = config.encoder
         create_demo_encoder(

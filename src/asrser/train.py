@@ -458,8 +458,10 @@ class Trainer:
                 sampler.oversized,
                 config.max_batch_seconds,
             )
-        self.epoch_batches = [sampler.batches(epoch) for epoch in range(config.epochs)]
-        total = sum(len(batches) for batches in self.epoch_batches)
+        self.sampler = sampler
+        # The schedule's length: epochs x batches per epoch (which varies by a batch or so
+        # between epochs when tie-breaks are random: close enough, and still deterministic).
+        total = len(sampler.batches(0)) * config.epochs
         self.total_batches = min(total, config.max_steps or total)
         self.budget_s = config.max_minutes * 60.0 if config.max_minutes is not None else None
         model.to(device)
@@ -525,7 +527,7 @@ class Trainer:
 
     def _run_epoch(self, stop: StopRequest) -> None:
         progress = self.progress
-        batches = self.epoch_batches[progress.epoch]
+        batches = self.sampler.batches(progress.epoch)
         progress.epoch_totals = progress.epoch_totals or _epoch_totals()
         bar = tqdm(
             total=len(batches),
