@@ -104,6 +104,9 @@ def plot_fig2(table: pd.DataFrame, task: str, title_suffix: str = "") -> Figure:
     ax.grid(axis="y", linewidth=0.4, alpha=0.6)
     ax.set_axisbelow(True)
     ax.margins(y=0.15)
+    # At least +/-1 unit around zero: identical models would otherwise get a 1e-17 axis.
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, -1.0), max(high, 1.0))
     if task == "asr":
         ax.set_ylabel("Relative WER reduction (%)\n\u2191 better than reference")
         title = "(a) ASR: WER relative to the clean-trained ASR baseline"
