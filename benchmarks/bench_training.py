@@ -129,7 +129,9 @@ def measure(args) -> dict:
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - started
-        # Data preparation alone (audio from memory, augmentation, feature extraction).
+        # Data preparation alone (audio from memory, augmentation, feature extraction), as in a
+        # first epoch (later epochs without augmentation reuse the collated batches).
+        split.batches.clear()
         generator = torch.Generator().manual_seed(0)
         started = time.perf_counter()
         for indices in timed:

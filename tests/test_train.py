@@ -502,6 +502,9 @@ def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
     processor = AutoProcessor.from_pretrained(out)
     assert type(encoder).__name__ == "Wav2Vec2BertForCTC" and encoder.config.hidden_size == 32
     assert len(processor.tokenizer) == encoder.config.vocab_size
+    # Pretrained without time masking, saved with the masking that fine-tuning uses.
+    assert encoder.config.mask_time_prob == 0.05
+    assert encoder.config.position_embeddings_type == "rotary"
     metrics = json.loads((out / "pretrain_metrics.json").read_text())
     assert metrics["held_out_speakers"] == ["S1"] and metrics["epochs"] == 2
     assert metrics["held_out_wer"] == result.held_out_wer >= 0

@@ -32,15 +32,21 @@ from asrser.train import Split, TrainConfig, TrainingError, fit, plot_curves
 
 log = logging.getLogger(__name__)
 
-# Defaults of the config key `pretrain` that differ from `train`'s (a fresh model needs a higher
-# learning rate; the time budget, not the epoch count, ends training).
+# Defaults of the config key `pretrain` that differ from `train`'s, chosen by held-out WER per
+# minute on this 2-core machine: a fresh model takes a higher learning rate; 16-second batches
+# learn faster per audio second than 32-second ones; without augmentation the collated batches are
+# reused from the second epoch on (feature extraction is a third of a step); without time masking
+# and with rotary instead of relative position embeddings (~25 % cheaper attention) the CTC
+# plateau ends sooner. The time budget, not the epoch count, ends training.
 PRETRAIN_DEFAULTS = {
     "max_minutes": 5.0,
     "epochs": 1000,
-    "max_batch_seconds": 32.0,
+    "max_batch_seconds": 16.0,
     "lr_encoder": 1.5e-3,
     "warmup_fraction": 0.06,
     "final_lr_fraction": 0.02,
+    "augment": {"enabled": False},
+    "encoder_overrides": {"mask_time_prob": 0.0, "position_embeddings_type": "rotary"},
 }
 
 
@@ -53,7 +59,7 @@ class EncoderShape:
     num_heads: int = 4
     intermediate_size: int = 576
     conv_kernel_size: int = 15
-    mask_time_prob: float = 0.05
+    mask_time_prob: float = 0.05  # time masking of the saved encoder (in fine-tuning)
 
     @classmethod
     def from_dict(cls, values: Mapping | None, key: str) -> EncoderShape:
@@ -237,6 +243,9 @@ def pretrain(
         "settings": config.to_dict(),
     }
     encoder = model.encoder.to("cpu")
+    # The saved encoder carries the time masking that fine-tuning uses (as the hub model's config
+    # does), whatever the pretraining ran with.
+    encoder.config.mask_time_prob = config.encoder.mask_time_prob
     with atomic_dir(out_dir) as tmp:
         encoder.save_pretrained(tmp)
         processor.save_pretrained(tmp)

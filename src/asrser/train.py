@@ -20,7 +20,9 @@ after every epoch and, on SIGTERM (Slurm's time limit), at the next batch bounda
 with status 143; a rerun continues from it and ends with the same weights as an uninterrupted run
 (same device and thread count). After a SIGKILL the rerun restarts the unfinished epoch from the
 last epoch checkpoint. A checkpoint written by different settings or data is discarded, with a log
-line. Checkpoints are deleted only once the final outputs exist.
+line. Checkpoints are deleted only once the final outputs exist. (Under a wall-clock budget,
+`max_minutes`, where training stops and the schedule stands depend on the machine; a step budget,
+`max_steps`, keeps runs reproducible.)
 
 Non-finite losses or gradients: the batch is skipped and counted; training stops with
 NonFiniteLossError after `max_nonfinite_in_row` consecutive ones or when more than
