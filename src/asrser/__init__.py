@@ -8,3 +8,15 @@ TRAIN_CONDITIONS = ("clean", "noisy")
 MODEL_TYPES = ("asr", "ser", "joint")
 NOISE_TYPES = ("noise", "music", "speech")
 SAMPLE_RATE = 16_000
+
+# Columns of every evaluation's predictions.csv (written by asrser.evaluate, read by asrser.report).
+PREDICTION_COLUMNS = (
+    "utt_id",
+    "speaker",
+    "fold",
+    "ref_transcript",
+    "hyp_transcript",
+    "ref_emotion",
+    "pred_emotion",
+    *(f"prob_{emotion}" for emotion in EMOTIONS),
+)

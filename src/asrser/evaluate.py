@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 from transformers.utils import logging as transformers_logging
 
-from asrser import EMOTIONS
+from asrser import EMOTIONS, PREDICTION_COLUMNS
 from asrser.audio import read_audio
 from asrser.batching import group_by_duration
 from asrser.device import autocast, resolve_device
@@ -29,17 +29,6 @@ from asrser.models.processing import collate
 from asrser.models.speech_model import load_model
 
 log = logging.getLogger(__name__)
-
-PREDICTION_COLUMNS = (
-    "utt_id",
-    "speaker",
-    "fold",
-    "ref_transcript",
-    "hyp_transcript",
-    "ref_emotion",
-    "pred_emotion",
-    *(f"prob_{emotion}" for emotion in EMOTIONS),
-)
 
 
 def duration_batches(durations: Sequence[float], max_batch_seconds: float) -> list[list[int]]:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from asrser import EMOTIONS, MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser import EMOTIONS, MODEL_TYPES, PREDICTION_COLUMNS, TEST_CONDITIONS, TRAIN_CONDITIONS
 from asrser.metrics import (
     confusion_matrix,
     scores_from_confusion,
@@ -34,16 +34,6 @@ from asrser.stats import compare_accuracy, paired_bootstrap_wer
 log = logging.getLogger(__name__)
 
 PROB_COLUMNS = tuple(f"prob_{emotion}" for emotion in EMOTIONS)
-PREDICTION_COLUMNS = (
-    "utt_id",
-    "speaker",
-    "fold",
-    "ref_transcript",
-    "hyp_transcript",
-    "ref_emotion",
-    "pred_emotion",
-    *PROB_COLUMNS,
-)
 KEY_COLUMNS = ("model", "train", "condition")
 ASR_MODELS = ("asr", "joint")  # models that transcribe
 SER_MODELS = ("ser", "joint")  # models that classify emotion
