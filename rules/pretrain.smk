@@ -37,6 +37,7 @@ if config["encoder"]["pretrain_demo"]:
             gpu=config["resources"]["gpu"],
         params:
             hparams=config["pretrain"],
+            checkpoint_dir="results/checkpoints/pretrain_encoder",
             device=config["device"],
         script:
             "../workflow/scripts/pretrain_encoder.py"
