@@ -20,32 +20,27 @@ from asrser.config import resolve_pretrained
 from asrser.models.processing import ModelLoadError, check_model_location
 
 
-def load_bert_tokenizer(name_or_path: str):
-    from transformers import AutoTokenizer
+def _load_pretrained(auto_class_name: str, name_or_path: str, what: str):
+    """`transformers.<auto_class_name>.from_pretrained`, with an error naming the path."""
+    import transformers
 
     path = resolve_pretrained(name_or_path)
-    check_model_location(path, "BERT tokenizer")
+    check_model_location(path, what)
     try:
-        return AutoTokenizer.from_pretrained(path)
+        return getattr(transformers, auto_class_name).from_pretrained(path)
     except Exception as error:
         raise ModelLoadError(
-            f"cannot load the BERT tokenizer '{name_or_path}' (from '{path}'): "
+            f"cannot load the {what} '{name_or_path}' (from '{path}') with {auto_class_name}: "
             f"{type(error).__name__}: {error}"
         ) from error
+
+
+def load_bert_tokenizer(name_or_path: str):
+    return _load_pretrained("AutoTokenizer", name_or_path, "BERT tokenizer")
 
 
 def load_bert_model(name_or_path: str):
-    from transformers import AutoModel
-
-    path = resolve_pretrained(name_or_path)
-    check_model_location(path, "BERT model")
-    try:
-        return AutoModel.from_pretrained(path)
-    except Exception as error:
-        raise ModelLoadError(
-            f"cannot load the BERT model '{name_or_path}' (from '{path}') with AutoModel: "
-            f"{type(error).__name__}: {error}"
-        ) from error
+    return _load_pretrained("AutoModel", name_or_path, "BERT model")
 
 
 class SentenceEncoder(nn.Module):
