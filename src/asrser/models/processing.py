@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from asrser import EMOTIONS, SAMPLE_RATE
+from asrser.models.fbank import speed_up_feature_extractor
 from asrser.text import normalize_transcript
 
 
@@ -57,6 +58,7 @@ def load_processor(name_or_path: str):
                 f"'{name_or_path}' loads as {type(processor).__name__}, which has no {part}; "
                 "expected a wav2vec2-family CTC processor (feature extractor + Wav2Vec2CTCTokenizer)"
             )
+    speed_up_feature_extractor(processor)
     return processor
 
 
