@@ -5,8 +5,8 @@ import pytest
 from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2FeatureExtractor
 
 from asrser.models.demo_encoder import create_demo_encoder
-from asrser.models.fbank import speed_up_feature_extractor, vectorized_fbank
-from asrser.models.processing import load_processor
+from asrser.models.fbank import vectorized_fbank, vectorized_front_end
+from asrser.models.processing import collate, load_processor
 
 
 @pytest.mark.parametrize("samples", [399, 400, 401, 560, 16_000, 33_333])
@@ -22,24 +22,28 @@ def test_vectorized_fbank_equals_the_extractor(samples):
     np.testing.assert_array_equal(fast, reference)
 
 
-def test_loaded_processor_gives_the_same_batch_features(tmp_path):
+def test_collated_features_equal_the_extractors(tmp_path):
     folder = create_demo_encoder(
         tmp_path / "enc", hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32
     )
     processor = load_processor(str(folder))
     reference = SeamlessM4TFeatureExtractor.from_pretrained(str(folder))
-    assert processor.feature_extractor._extract_fbank_features.__func__ is vectorized_fbank
     rng = np.random.default_rng(0)
     waves = [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in (16_000, 9_100, 23_456)]
-    kwargs = dict(sampling_rate=16_000, padding=True, return_attention_mask=True)
-    fast = processor.feature_extractor(waves, **kwargs)
-    slow = reference(waves, **kwargs)
-    np.testing.assert_array_equal(fast["input_features"], slow["input_features"])
-    np.testing.assert_array_equal(fast["attention_mask"], slow["attention_mask"])
+    batch = collate(waves, None, None, ["a", "b", "c"], processor)
+    slow = reference(waves, sampling_rate=16_000, padding=True, return_attention_mask=True)
+    np.testing.assert_array_equal(batch.inputs["input_features"].numpy(), slow["input_features"])
+    np.testing.assert_array_equal(batch.inputs["attention_mask"].numpy(), slow["attention_mask"])
+    # The extractor is unchanged afterwards: it still saves (and reloads) as before.
+    assert "_extract_fbank_features" not in vars(processor.feature_extractor)
+    processor.save_pretrained(tmp_path / "saved")
+    assert load_processor(str(tmp_path / "saved")).feature_extractor.to_dict() == (
+        processor.feature_extractor.to_dict()
+    )
 
 
 def test_other_extractors_are_left_alone():
     extractor = Wav2Vec2FeatureExtractor()
     before = dict(vars(extractor))
-    speed_up_feature_extractor(extractor)
-    assert vars(extractor) == before
+    with vectorized_front_end(extractor):
+        assert vars(extractor) == before

@@ -46,8 +46,11 @@ PRETRAIN_DEFAULTS = {
     "warmup_fraction": 0.06,
     "final_lr_fraction": 0.02,
     "augment": {"enabled": False},
-    "encoder_overrides": {"mask_time_prob": 0.0, "position_embeddings_type": "rotary"},
+    "encoder_overrides": {"mask_time_prob": 0.0},
 }
+
+
+POSITION_EMBEDDINGS = ("rotary", "relative_key", "relative")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class EncoderShape:
     num_heads: int = 4
     intermediate_size: int = 576
     conv_kernel_size: int = 15
+    position_embeddings_type: str = "rotary"  # or relative_key, relative (transformers' names)
     mask_time_prob: float = 0.05  # time masking of the saved encoder (in fine-tuning)
 
     @classmethod
@@ -71,6 +75,13 @@ class EncoderShape:
                 f"config key '{key}': unknown keys {unknown}; expected {sorted(known)}"
             )
         for name, value in values.items():
+            if name == "position_embeddings_type":
+                if value not in POSITION_EMBEDDINGS:
+                    raise TrainingError(
+                        f"config key '{key}.{name}': expected one of {list(POSITION_EMBEDDINGS)}, "
+                        f"got {value!r}"
+                    )
+                continue
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise TrainingError(f"config key '{key}.{name}': expected a non-negative number")
             if isinstance(known[name], int) and not isinstance(value, int):
@@ -189,6 +200,7 @@ def pretrain(
             num_heads=shape.num_heads,
             intermediate_size=shape.intermediate_size,
             conv_kernel_size=shape.conv_kernel_size,
+            position_embeddings_type=shape.position_embeddings_type,
             mask_time_prob=shape.mask_time_prob,
             seed=config.train.seed,
         )

@@ -3,14 +3,16 @@
 transformers computes it with `audio_utils.spectrogram`, which loops over the 100 frames per
 second in Python: on a CPU that costs about a third of a demo training step. `vectorized_fbank`
 performs the same operations, in the same order and precision, on all frames at once (the tests
-check the output is equal to the extractor's own), and `speed_up_feature_extractor` makes a loaded
-extractor use it. The extractor stays the one AutoProcessor loaded: its window, mel filters,
+check the output is equal to the extractor's own), and `vectorized_front_end` makes a loaded
+extractor use it while a batch is collated. The extractor stays the one AutoProcessor loaded: its window, mel filters,
 normalisation, padding and frame stacking are unchanged; other extractors are left alone.
 """
 
 from __future__ import annotations
 
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -47,11 +49,18 @@ def vectorized_fbank(extractor, waveform: np.ndarray) -> np.ndarray:
     return np.log(mel).astype(np.float32).T
 
 
-def speed_up_feature_extractor(processor) -> None:
-    """Make the processor's SeamlessM4TFeatureExtractor (if it has one) use `vectorized_fbank`."""
+@contextmanager
+def vectorized_front_end(extractor) -> Iterator[None]:
+    """Within the block, a SeamlessM4TFeatureExtractor computes its filterbank with
+    `vectorized_fbank`; any other extractor is left alone. The method is bound on the instance only
+    for the duration (save_pretrained would otherwise try to serialise it)."""
     from transformers import SeamlessM4TFeatureExtractor
 
-    extractor = getattr(processor, "feature_extractor", processor)
     if type(extractor) is not SeamlessM4TFeatureExtractor:
+        yield
         return
     extractor._extract_fbank_features = types.MethodType(vectorized_fbank, extractor)
+    try:
+        yield
+    finally:
+        del extractor._extract_fbank_features

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from asrser import EMOTIONS, SAMPLE_RATE
-from asrser.models.fbank import speed_up_feature_extractor
+from asrser.models.fbank import vectorized_front_end
 from asrser.text import normalize_transcript
 
 
@@ -58,7 +58,6 @@ def load_processor(name_or_path: str):
                 f"'{name_or_path}' loads as {type(processor).__name__}, which has no {part}; "
                 "expected a wav2vec2-family CTC processor (feature extractor + Wav2Vec2CTCTokenizer)"
             )
-    speed_up_feature_extractor(processor)
     return processor
 
 
@@ -166,13 +165,14 @@ def collate(
     transcripts / emotions may be None (no targets: inference only)."""
     if not len(waveforms) == len(utt_ids):
         raise ValueError(f"{len(waveforms)} waveforms but {len(utt_ids)} utterance ids")
-    features = processor.feature_extractor(
-        [np.asarray(w, dtype=np.float32) for w in waveforms],
-        sampling_rate=SAMPLE_RATE,
-        padding=True,
-        return_attention_mask=True,
-        return_tensors="pt",
-    )
+    with vectorized_front_end(processor.feature_extractor):
+        features = processor.feature_extractor(
+            [np.asarray(w, dtype=np.float32) for w in waveforms],
+            sampling_rate=SAMPLE_RATE,
+            padding=True,
+            return_attention_mask=True,
+            return_tensors="pt",
+        )
     inputs = {name: value for name, value in features.items()}
     inputs["attention_mask"] = inputs["attention_mask"].long()
     labels = None
