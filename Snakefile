@@ -26,6 +26,7 @@ rule all:
     default_target: True
     input:
         rules.aggregate.output,
+        rules.score_start_encoder.output,
 
 
 # `snakemake data` runs the data stage only (manifests, noisy corpora, fold manifests).

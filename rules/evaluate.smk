@@ -64,3 +64,32 @@ else:
             device=config["device"],
         script:
             "../workflow/scripts/evaluate.py"
+
+
+# What the fine-tuning starts from: the encoder's own transcripts of the clean corpus.
+rule score_start_encoder:
+    input:
+        encoder=encoder_input,
+        manifest="results/data/corpora/clean.csv",
+    output:
+        predictions="results/eval/start_encoder/clean/predictions.csv",
+        metrics=report(
+            "results/tables/start_encoder_wer.json",
+            caption="../report/start_encoder.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/eval/start_encoder.log",
+    conda:
+        ENV
+    threads: job_resources("evaluate")["threads"]
+    resources:
+        gpu=config["resources"]["gpu"],
+        mem_mb=job_resources("evaluate")["mem_mb"],
+        runtime=job_resources("evaluate")["runtime"],
+    params:
+        encoder=config["encoder"]["name_or_path"],
+        device=config["device"],
+        max_batch_seconds=config["evaluation"]["max_batch_seconds"],
+    script:
+        "../workflow/scripts/score_start_encoder.py"

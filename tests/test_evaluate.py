@@ -165,3 +165,36 @@ def test_manifest_without_columns_is_named(tmp_path, saved_joint):
             device="cpu",
         )
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_start_encoder_scores_agree_with_its_transcripts(tmp_path):
+    from asrser.metrics import pooled_cer, pooled_wer
+    from asrser.start_encoder import score_start_encoder
+
+    encoder = create_demo_encoder(
+        tmp_path / "encoder", hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64
+    )
+    manifest = _manifest(tmp_path)
+    manifest.loc[3:, "speaker"] = "Ses01M"
+    manifest.to_csv(tmp_path / "clean.csv", index=False)
+    predictions_path, metrics_path = tmp_path / "out/pred.csv", tmp_path / "out/metrics.json"
+    returned = score_start_encoder(
+        str(encoder), tmp_path / "clean.csv", predictions_path, metrics_path, device="cpu"
+    )
+    metrics = json.loads(metrics_path.read_text())
+    predictions = pd.read_csv(predictions_path, keep_default_na=False)
+    assert predictions["utt_id"].tolist() == manifest["utt_id"].tolist()
+    refs, hyps = predictions["ref_transcript"].tolist(), predictions["hyp_transcript"].tolist()
+    assert metrics["wer"] == pytest.approx(pooled_wer(refs, hyps)) == returned["wer"]
+    assert metrics["cer"] == pytest.approx(pooled_cer(refs, hyps))
+    assert sorted(metrics["per_speaker"]) == ["Ses01F", "Ses01M"]
+    assert sum(s["n_utts"] for s in metrics["per_speaker"].values()) == metrics["n_utts"] == 6
+    # The model was never trained: its transcripts are the untrained CTC head's, WER > 0.
+    assert metrics["wer"] > 0
+
+
+def test_pooled_cer_counts_characters():
+    from asrser.metrics import pooled_cer
+
+    assert pooled_cer(["ab cd", ""], ["ab cx", "zz"]) == pytest.approx(1 / 5)
+    assert np.isnan(pooled_cer([""], ["x"]))

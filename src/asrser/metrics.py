@@ -99,6 +99,17 @@ def pooled_wer(
     return word_error_counts(references, hypotheses, normalize).wer
 
 
+def pooled_cer(
+    references: Sequence[str], hypotheses: Sequence[str], normalize: bool = True
+) -> float:
+    """Character error rate of the pooled corpus (spaces count as characters); NaN if empty."""
+    references, hypotheses = _normalised_pairs(references, hypotheses, normalize)
+    pairs = [(r, h) for r, h in zip(references, hypotheses, strict=True) if r]
+    if not pairs:
+        return float("nan")
+    return float(jiwer.cer([r for r, _ in pairs], [h for _, h in pairs]))
+
+
 def utterance_error_counts(
     references: Sequence[str], hypotheses: Sequence[str], normalize: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
