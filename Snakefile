@@ -27,6 +27,7 @@ rule all:
     input:
         rules.aggregate.output,
         rules.score_start_encoder.output,
+        rules.text_oracle.output,
 
 
 # `snakemake data` runs the data stage only (manifests, noisy corpora, fold manifests).

@@ -94,3 +94,25 @@ def model_outputs(folds=None):
         train=TRAIN_CONDITIONS,
         fold=FOLDS if folds is None else folds,
     )
+
+
+def text_oracle_runs():
+    """One entry per (train condition, fold): the joint model and the clean evaluations to compare."""
+    return [
+        {
+            "train": train,
+            "fold": fold,
+            "joint_model": f"results/models/joint-{train}/{fold}/model",
+            "manifest": f"results/data/folds/{fold}/test_clean.csv",
+            "joint_predictions": f"results/eval/joint-{train}/{fold}/clean/predictions.csv",
+            "ser_predictions": f"results/eval/ser-{train}/{fold}/clean/predictions.csv",
+        }
+        for train in TRAIN_CONDITIONS
+        for fold in FOLDS
+    ]
+
+
+def text_oracle_inputs(wildcards=None):
+    return [
+        path for run in text_oracle_runs() for key, path in run.items() if "/" in path
+    ]

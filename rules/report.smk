@@ -77,3 +77,31 @@ rule aggregate:
         alpha=config["report"]["alpha"],
     script:
         "../workflow/scripts/aggregate.py"
+
+
+# Beyond the paper: the joint model with reference transcripts in place of its own hypotheses.
+rule text_oracle:
+    input:
+        text_oracle_inputs,
+    output:
+        csv="results/tables/joint_text_oracle.csv",
+        md=report(
+            "results/tables/joint_text_oracle.md",
+            caption="../report/text_oracle.rst",
+            category="Beyond the paper",
+        ),
+    log:
+        "logs/report/text_oracle.log",
+    conda:
+        ENV
+    threads: job_resources("evaluate")["threads"]
+    resources:
+        gpu=config["resources"]["gpu"],
+        mem_mb=job_resources("evaluate")["mem_mb"],
+        runtime=job_resources("evaluate")["runtime"],
+    params:
+        runs=text_oracle_runs(),
+        device=config["device"],
+        max_batch_seconds=config["evaluation"]["max_batch_seconds"],
+    script:
+        "../workflow/scripts/text_oracle.py"

@@ -38,9 +38,17 @@ def duration_batches(durations: Sequence[float], max_batch_seconds: float) -> li
 
 
 def predict_manifest(
-    model, processor, manifest: pd.DataFrame, device: torch.device, max_batch_seconds: float
+    model,
+    processor,
+    manifest: pd.DataFrame,
+    device: torch.device,
+    max_batch_seconds: float,
+    joint_reads_references: bool = False,
 ) -> pd.DataFrame:
-    """Run `model.predict` over a test manifest; one row per utterance, manifest order."""
+    """Run `model.predict` over a test manifest; one row per utterance, manifest order.
+
+    joint_reads_references: the joint model's BERT reads the manifest's reference transcripts
+    instead of its own hypotheses (an analysis; the study's evaluations never do)."""
     hypotheses: dict[str, str] = {}
     probabilities: dict[str, np.ndarray] = {}
     batches = duration_batches(manifest["duration"].tolist(), max_batch_seconds)
@@ -48,8 +56,9 @@ def predict_manifest(
         rows = manifest.iloc[indices]
         waveforms = [read_audio(path) for path in rows["audio_path"]]
         batch = collate(waveforms, None, None, rows["utt_id"].tolist(), processor).to(device)
+        texts = rows["transcript"].fillna("").tolist() if joint_reads_references else None
         with autocast(device):
-            out = model.predict(batch)
+            out = model.predict(batch, texts=texts) if texts is not None else model.predict(batch)
         for position, utt_id in enumerate(batch.utt_ids):
             if out["transcripts"] is not None:
                 hypotheses[utt_id] = out["transcripts"][position]

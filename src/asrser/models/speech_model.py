@@ -205,9 +205,13 @@ class AsrSerModel(PreTrainedModel):
         hidden = self.encoder.base_model(**inputs).last_hidden_state
         return hidden, encoder_output_lengths(self.encoder, attention_mask, hidden.shape[1])
 
-    def forward(self, batch: Batch, decode: bool | None = None) -> AsrSerOutput:
+    def forward(
+        self, batch: Batch, decode: bool | None = None, texts: list[str] | None = None
+    ) -> AsrSerOutput:
         """Losses are computed for the targets the batch carries. decode: greedy-decode the CTC
-        logits (always for joint, which needs them; default for asr: only in eval mode)."""
+        logits (always for joint, which needs them; default for asr: only in eval mode).
+        texts: what the joint model's BERT reads instead of its own hypotheses (an analysis of
+        how much the transcripts' errors cost, e.g. with the reference transcripts)."""
         task = self.task
         hidden, output_lengths = self.encode(batch)
         out = AsrSerOutput(output_lengths=output_lengths)
@@ -230,7 +234,10 @@ class AsrSerModel(PreTrainedModel):
             else:
                 if self.text_encoder is None:
                     raise RuntimeError("joint model without its BERT: call load_text_encoder()")
-                linguistic = self.text_encoder(out.hypotheses).to(pooled.dtype)
+                if texts is not None and len(texts) != len(out.hypotheses):
+                    raise ValueError(f"{len(texts)} texts for a batch of {len(out.hypotheses)}")
+                read = out.hypotheses if texts is None else list(texts)
+                linguistic = self.text_encoder(read).to(pooled.dtype)
                 fused = torch.cat(
                     [self.acoustic_block(pooled), self.linguistic_block(linguistic)], dim=-1
                 )
@@ -248,13 +255,14 @@ class AsrSerModel(PreTrainedModel):
         return out
 
     @torch.no_grad()
-    def predict(self, batch: Batch) -> dict:
+    def predict(self, batch: Batch, texts: list[str] | None = None) -> dict:
         """{"transcripts": greedy hypotheses or None, "emotion_probs": (B, n_emotions) float32
-        numpy array in config.emotions order, or None}; eval mode, no gradients."""
+        numpy array in config.emotions order, or None}; eval mode, no gradients. texts: see
+        forward."""
         was_training = self.training
         self.eval()
         try:
-            out = self.forward(batch, decode=True)
+            out = self.forward(batch, decode=True, texts=texts)
         finally:
             self.train(was_training)
         probs = None

@@ -1,0 +1,107 @@
+"""How much the joint model loses to its own transcription errors.
+
+The joint model's BERT reads the model's greedy ASR hypotheses, in training and evaluation, as in
+the paper. Re-scoring each joint model on its fold's clean test speech with the *reference*
+transcripts fed to BERT instead gives the accuracy its linguistic branch would allow with perfect
+ASR; set beside the accuracy with its own hypotheses (the study's evaluation) and the SER baseline's,
+it tells whether "joint does not beat SER" comes from the transcripts or from the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import torch
+from transformers.utils import logging as transformers_logging
+
+from asrser.device import resolve_device
+from asrser.evaluate import predict_manifest
+from asrser.io import write_csv, write_text
+from asrser.metrics import pooled_wer, weighted_accuracy
+from asrser.models.speech_model import load_model
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (
+    "train",
+    "fold",
+    "n_utts",
+    "joint_wer",
+    "ser_accuracy",
+    "joint_accuracy",
+    "joint_accuracy_reference_text",
+)
+
+
+def _accuracy(predictions_path: str | Path) -> tuple[float, float, int]:
+    frame = pd.read_csv(predictions_path, keep_default_na=False)
+    wer = pooled_wer(frame["ref_transcript"].tolist(), frame["hyp_transcript"].tolist())
+    return weighted_accuracy(frame["ref_emotion"], frame["pred_emotion"]), wer, len(frame)
+
+
+def text_oracle(
+    runs: Sequence[dict],
+    out_csv: str | Path,
+    out_md: str | Path,
+    device: str = "auto",
+    threads: int = 1,
+    max_batch_seconds: float = 60.0,
+) -> pd.DataFrame:
+    """runs: one dict per (train condition, fold) with keys train, fold, joint_model, manifest
+    (the fold's clean test manifest), joint_predictions and ser_predictions (the study's clean
+    evaluations of the two models). Writes the per-fold table (CSV) and a pooled summary (md)."""
+    torch.set_num_threads(threads)
+    transformers_logging.disable_progress_bar()
+    torch_device = resolve_device(device)
+    rows = []
+    for run in runs:
+        model, processor = load_model(run["joint_model"], device=torch_device)
+        if model.task != "joint":
+            raise ValueError(f"'{run['joint_model']}' is a {model.task} model, expected joint")
+        manifest = pd.read_csv(run["manifest"], keep_default_na=False)
+        oracle = predict_manifest(
+            model, processor, manifest, torch_device, max_batch_seconds, joint_reads_references=True
+        )
+        joint_accuracy, joint_wer, n_utts = _accuracy(run["joint_predictions"])
+        ser_accuracy, _, _ = _accuracy(run["ser_predictions"])
+        rows.append(
+            {
+                "train": run["train"],
+                "fold": run["fold"],
+                "n_utts": n_utts,
+                "joint_wer": joint_wer,
+                "ser_accuracy": ser_accuracy,
+                "joint_accuracy": joint_accuracy,
+                "joint_accuracy_reference_text": weighted_accuracy(
+                    oracle["ref_emotion"], oracle["pred_emotion"]
+                ),
+            }
+        )
+        log.info("%s", rows[-1])
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    write_csv(out_csv, table)
+    write_text(out_md, summary_markdown(table))
+    return table
+
+
+def summary_markdown(table: pd.DataFrame) -> str:
+    """Fold means per training condition, as a Markdown table."""
+    lines = [
+        "| train | folds | joint WER | SER acc. | joint acc. | joint acc., reference text |",
+        "|---|---|---|---|---|---|",
+    ]
+    for train, rows in table.groupby("train", sort=False):
+        lines.append(
+            f"| {train} | {len(rows)} | {rows['joint_wer'].mean():.3f} "
+            f"| {rows['ser_accuracy'].mean():.3f} | {rows['joint_accuracy'].mean():.3f} "
+            f"| {rows['joint_accuracy_reference_text'].mean():.3f} |"
+        )
+    lines += [
+        "",
+        "Weighted accuracy on the clean test speech, mean over folds. The last column feeds the "
+        "joint model's BERT the reference transcripts instead of its own ASR hypotheses.",
+    ]
+    return "\n".join(lines) + "\n"

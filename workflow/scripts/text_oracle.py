@@ -1,0 +1,20 @@
+"""Snakemake script: joint models re-scored with reference transcripts fed to their BERT.
+
+input:  the joint models, clean test manifests and clean predictions named in params.runs
+output: csv (per training condition and fold), md (fold means)
+params: runs (asrser.text_oracle.text_oracle), device, max_batch_seconds
+"""
+
+from asrser.logs import job_log
+from asrser.text_oracle import text_oracle
+
+params = snakemake.params
+with job_log(snakemake.log[0]):
+    text_oracle(
+        runs=params.runs,
+        out_csv=snakemake.output.csv,
+        out_md=snakemake.output.md,
+        device=params.device,
+        threads=snakemake.threads,
+        max_batch_seconds=float(params.max_batch_seconds),
+    )
