@@ -198,7 +198,7 @@ def main() -> None:
             encoder = str(create_demo_encoder(scratch / "demo_encoder"))
         manifest = write_corpus(scratch, args.utterances)
         print(
-            f"encoder {args.encoder or 'demo (Wav2Vec2BertForCTC, hidden 144, 3 layers)'}, "
+            f"encoder {args.encoder or 'demo (Wav2Vec2BertForCTC, hidden 144, 3 layers, feed-forward 288)'}, "
             f"device {args.device}, {args.threads} threads, batches of <= "
             f"{args.max_batch_seconds} padded s, augmentation {'on' if args.augment else 'off'}"
         )

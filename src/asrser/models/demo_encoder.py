@@ -85,7 +85,7 @@ def create_demo_encoder(
     hidden_size: int = 144,
     num_layers: int = 3,
     num_heads: int = 4,
-    intermediate_size: int = 576,
+    intermediate_size: int = 288,
     conv_kernel_size: int = 15,
     position_embeddings_type: str = "rotary",
     mask_time_prob: float = 0.05,
