@@ -112,7 +112,8 @@ def text_oracle_runs():
     ]
 
 
+TEXT_ORACLE_FILES = ("joint_model", "manifest", "joint_predictions", "ser_predictions")
+
+
 def text_oracle_inputs(wildcards=None):
-    return [
-        path for run in text_oracle_runs() for key, path in run.items() if "/" in path
-    ]
+    return [run[key] for run in text_oracle_runs() for key in TEXT_ORACLE_FILES]

@@ -72,7 +72,7 @@ rule score_start_encoder:
         encoder=encoder_input,
         manifest="results/data/corpora/clean.csv",
     output:
-        predictions="results/eval/start_encoder/clean/predictions.csv",
+        predictions="results/start_encoder/clean_predictions.csv",
         metrics=report(
             "results/tables/start_encoder_wer.json",
             caption="../report/start_encoder.rst",

@@ -58,7 +58,7 @@ def predict_manifest(
         batch = collate(waveforms, None, None, rows["utt_id"].tolist(), processor).to(device)
         texts = rows["transcript"].fillna("").tolist() if joint_reads_references else None
         with autocast(device):
-            out = model.predict(batch, texts=texts) if texts is not None else model.predict(batch)
+            out = model.predict(batch, texts=texts)
         for position, utt_id in enumerate(batch.utt_ids):
             if out["transcripts"] is not None:
                 hypotheses[utt_id] = out["transcripts"][position]
