@@ -22,7 +22,7 @@ from transformers.utils import logging as transformers_logging
 from asrser import EMOTIONS, PREDICTION_COLUMNS
 from asrser.audio import read_audio
 from asrser.batching import group_by_duration
-from asrser.device import autocast, resolve_device
+from asrser.device import autocast, resolve_device, set_cpu_threads
 from asrser.io import write_csv, write_json
 from asrser.metrics import pooled_wer, ser_scores
 from asrser.models.processing import collate
@@ -126,7 +126,7 @@ def evaluate_model(
     """
     if not len(manifests) == len(conditions) == len(predictions_paths) == len(metrics_paths):
         raise ValueError("manifests, conditions and output paths must have the same length")
-    torch.set_num_threads(threads)
+    set_cpu_threads(threads)
     transformers_logging.disable_progress_bar()  # weight-loading bars would flood the job log
     load_started = time.time()
     torch_device = resolve_device(device)

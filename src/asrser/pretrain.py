@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 
 from asrser.batching import AudioStore, load_utterances, read_manifest
-from asrser.device import resolve_device
+from asrser.device import resolve_device, set_cpu_threads
 from asrser.io import atomic_dir, write_csv, write_json
 from asrser.train import Split, TrainConfig, TrainingError, fit, plot_curves
 
@@ -63,6 +63,7 @@ class EncoderShape:
     # Feed-forward width: 288 learns as well per step as 576 and steps ~20 % faster.
     intermediate_size: int = 288
     conv_kernel_size: int = 15
+    frame_stack: int = 3  # 10-ms log-mel frames stacked per encoder frame
     position_embeddings_type: str = "rotary"  # or relative_key, relative (transformers' names)
     mask_time_prob: float = 0.05  # time masking of the saved encoder (in fine-tuning)
 
@@ -162,7 +163,7 @@ def pretrain(
         checkpoint_dir = out_dir.parent / f".{out_dir.name}.checkpoints"
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(threads)
+    set_cpu_threads(threads)
     torch_device = resolve_device(device)
 
     manifest_path = Path(corpus_dir) / "manifest.csv"
@@ -201,6 +202,7 @@ def pretrain(
             num_heads=shape.num_heads,
             intermediate_size=shape.intermediate_size,
             conv_kernel_size=shape.conv_kernel_size,
+            frame_stack=shape.frame_stack,
             position_embeddings_type=shape.position_embeddings_type,
             mask_time_prob=shape.mask_time_prob,
             seed=config.train.seed,

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import torch
 from transformers.utils import logging as transformers_logging
 
-from asrser.device import resolve_device
+from asrser.device import resolve_device, set_cpu_threads
 from asrser.evaluate import predict_manifest
 from asrser.io import write_csv, write_json
 from asrser.metrics import pooled_cer, pooled_wer
@@ -35,7 +34,7 @@ def score_start_encoder(
     max_batch_seconds: float = 60.0,
 ) -> dict:
     """Greedy-decode `manifest_path` with the encoder's CTC head; write predictions and metrics."""
-    torch.set_num_threads(threads)
+    set_cpu_threads(threads)
     transformers_logging.disable_progress_bar()
     torch_device = resolve_device(device)
     model, processor = build_model("asr", str(encoder_name_or_path))

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-import torch
 from transformers.utils import logging as transformers_logging
 
-from asrser.device import resolve_device
+from asrser.device import resolve_device, set_cpu_threads
 from asrser.evaluate import predict_manifest
 from asrser.io import write_csv, write_text
 from asrser.metrics import pooled_wer, weighted_accuracy
@@ -53,7 +52,7 @@ def text_oracle(
     """runs: one dict per (train condition, fold) with keys train, fold, joint_model, manifest
     (the fold's clean test manifest), joint_predictions and ser_predictions (the study's clean
     evaluations of the two models). Writes the per-fold table (CSV) and a pooled summary (md)."""
-    torch.set_num_threads(threads)
+    set_cpu_threads(threads)
     transformers_logging.disable_progress_bar()
     torch_device = resolve_device(device)
     rows = []

@@ -61,7 +61,7 @@ from asrser.batching import (
     group_by_duration,
     load_utterances,
 )
-from asrser.device import autocast, resolve_device
+from asrser.device import autocast, resolve_device, set_cpu_threads
 from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
 
@@ -809,7 +809,7 @@ def train(
     if task not in MODEL_TYPES:
         raise TrainingError(f"task must be one of {MODEL_TYPES}, got '{task}'")
     config = hparams if isinstance(hparams, TrainConfig) else TrainConfig.from_dict(hparams)
-    torch.set_num_threads(threads)
+    set_cpu_threads(threads)
     torch_device = resolve_device(device)
     splits = {
         name: load_split(path, task, max_utterance_seconds, config.cache_audio, name)

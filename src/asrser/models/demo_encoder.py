@@ -87,26 +87,30 @@ def create_demo_encoder(
     num_heads: int = 4,
     intermediate_size: int = 288,
     conv_kernel_size: int = 15,
+    frame_stack: int = 3,
     position_embeddings_type: str = "rotary",
     mask_time_prob: float = 0.05,
     dropout: float = 0.0,
-    conv_dropout: float = 0.1,
-    final_dropout: float = 0.1,
+    conv_dropout: float = 0.0,
+    final_dropout: float = 0.0,
     seed: int = 0,
 ) -> Path:
     """Write a fresh small Wav2Vec2BertForCTC + processor to `out_dir`; return the folder.
 
-    Input: 80 log-mel bins at 10 ms, stacked by 2 (160 dims, 20 ms per encoder frame).
+    Input: 80 log-mel bins at 10 ms, stacked by `frame_stack` (3: 240 dims, 30 ms per encoder
+    frame; a third fewer frames than transformers' default of 2 for the same WER per step, and
+    still room for CTC at the corpus' fastest speech, ~30 labels and repeats per second).
     Rotary position embeddings by default: attention costs about a quarter less than with
     transformers' default relative_key embeddings, for the same held-out WER.
-    Dropout defaults are transformers' (none inside attention/feed-forward; 0.1 in the conformer
-    convolution and before the CTC head): on CPU each dropout costs a noticeable share of a step.
+    No dropout by default: the small encoder underfits its pretraining corpus (training and
+    held-out loss stay equal), dropout slowed its learning (held-out WER 0.48 without, 0.51 with
+    transformers' 0.1 in the convolution and before the CTC head) and costs time on CPU.
     """
     import torch
 
     torch.manual_seed(seed)
     tokenizer = create_character_tokenizer()
-    feature_extractor = SeamlessM4TFeatureExtractor(sampling_rate=SAMPLE_RATE)
+    feature_extractor = SeamlessM4TFeatureExtractor(sampling_rate=SAMPLE_RATE, stride=frame_stack)
     config = Wav2Vec2BertConfig(
         hidden_size=hidden_size,
         num_hidden_layers=num_layers,

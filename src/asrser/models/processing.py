@@ -165,11 +165,16 @@ def collate(
     transcripts / emotions may be None (no targets: inference only)."""
     if not len(waveforms) == len(utt_ids):
         raise ValueError(f"{len(waveforms)} waveforms but {len(utt_ids)} utterance ids")
-    with vectorized_front_end(processor.feature_extractor):
-        features = processor.feature_extractor(
+    extractor = processor.feature_extractor
+    with vectorized_front_end(extractor):
+        features = extractor(
             [np.asarray(w, dtype=np.float32) for w in waveforms],
             sampling_rate=SAMPLE_RATE,
             padding=True,
+            # A log-mel extractor that stacks `stride` frames drops a last incomplete group, and
+            # pads only to a multiple of 2 by default: with stride 3 an utterance alone lost a
+            # frame that it kept when padded in a batch. Padding to whole groups keeps it always.
+            pad_to_multiple_of=getattr(extractor, "stride", None),
             return_attention_mask=True,
             return_tensors="pt",
         )
