@@ -166,16 +166,17 @@ class AudioStore:
         self.cache = cache
         self._files: dict[str, np.ndarray] = {}
 
-    def _file(self, path: str) -> np.ndarray:
+    def _file(self, path: str, keep: bool) -> np.ndarray:
         if path in self._files:
             return self._files[path]
         audio = read_audio(path)
-        if self.cache:
+        if self.cache and keep:
             self._files[path] = audio
         return audio
 
-    def waveform(self, utterance: Utterance) -> np.ndarray:
-        audio = self._file(utterance.audio_path)
+    def waveform(self, utterance: Utterance, keep: bool = True) -> np.ndarray:
+        """keep=False: not kept in memory even when caching (the caller keeps what it makes)."""
+        audio = self._file(utterance.audio_path, keep)
         if utterance.start or utterance.stop is not None:
             return audio[utterance.start : utterance.stop]
         return audio

@@ -274,8 +274,10 @@ def make_batch(split: Split, indices, processor, task: str, augmenter=None, gene
     key = tuple(indices)
     if augmenter is None and key in split.batches:
         return split.batches[key]
+    # An unaugmented batch is kept whole, so its audio need not be (it would double the memory).
+    keep_batch = augmenter is None and split.store.cache
     items = [split.utterances[i] for i in indices]
-    waveforms = [split.store.waveform(u) for u in items]
+    waveforms = [split.store.waveform(u, keep=not keep_batch) for u in items]
     if augmenter is not None:
         waveforms = augmenter(waveforms, generator)
     batch = collate(
@@ -285,7 +287,7 @@ def make_batch(split: Split, indices, processor, task: str, augmenter=None, gene
         [u.utt_id for u in items],
         processor,
     )
-    if augmenter is None and split.store.cache:
+    if keep_batch:
         split.batches[key] = batch
     return batch
 
