@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # machine gets the same encoder, only later.
 PRETRAIN_DEFAULTS = {
     "max_minutes": None,
-    "max_steps": 3000,
+    "max_steps": 4200,
     "epochs": 1000,
     "max_batch_seconds": 16.0,
     "lr_encoder": 2e-3,
