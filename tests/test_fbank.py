@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2FeatureExtractor
+from transformers import AutoConfig, SeamlessM4TFeatureExtractor, Wav2Vec2FeatureExtractor
 
 from asrser.models.demo_encoder import create_demo_encoder
 from asrser.models.fbank import vectorized_fbank, vectorized_front_end
@@ -53,3 +53,24 @@ def test_other_extractors_are_left_alone():
     before = dict(vars(extractor))
     with vectorized_front_end(extractor):
         assert vars(extractor) == before
+
+
+@pytest.mark.parametrize("frame_stack", [2, 3])
+def test_frame_stack_sets_the_extractor_and_the_projection(tmp_path, frame_stack):
+    """pretrain.encoder.frame_stack: frames stacked by the saved extractor, and the width the
+    encoder's feature projection expects; a collated batch fits the model."""
+    folder = create_demo_encoder(
+        tmp_path / "enc", hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32,
+        frame_stack=frame_stack,
+    )  # fmt: skip
+    processor = load_processor(str(folder))
+    assert processor.feature_extractor.stride == frame_stack
+    config = AutoConfig.from_pretrained(str(folder))
+    assert config.feature_projection_input_dim == 80 * frame_stack
+    batch = collate([np.zeros(16_000, dtype=np.float32)], None, None, ["a"], processor)
+    frames_10ms = 1 + (16_000 - 400) // 160
+    assert batch.inputs["input_features"].shape == (
+        1,
+        -(-frames_10ms // frame_stack),
+        80 * frame_stack,
+    )

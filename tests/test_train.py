@@ -41,7 +41,9 @@ from asrser.train import (
     NonFiniteLossError,
     TrainConfig,
     TrainingError,
+    load_split,
     lr_factor,
+    make_batch,
     train,
 )
 
@@ -209,6 +211,24 @@ def realistic_durations(n=2000, seed=0) -> np.ndarray:
     """IEMOCAP-like turn lengths: log-normal around 3.5 s, within 0.6 .. 20 s."""
     rng = np.random.default_rng(seed)
     return np.clip(rng.lognormal(np.log(3.5), 0.6, n), 0.6, 20.0)
+
+
+def test_unaugmented_batches_are_kept_without_their_audio(data, encoders):
+    """Validation (and unaugmented training) keeps each collated batch once, and not its audio as
+    well; augmented batches are made afresh each time from audio kept in memory."""
+    from asrser.models.processing import load_processor
+
+    processor = load_processor(encoders["demo"])
+    split = load_split(data["valid"], "asr", None, cache=True, name="valid")
+    first = make_batch(split, [0, 1], processor, "asr")
+    assert make_batch(split, [0, 1], processor, "asr") is first
+    assert list(split.batches) == [(0, 1)] and split.store._files == {}
+
+    augmenter = Augmenter(AugmentConfig.from_dict({"enabled": True}))
+    train_split = load_split(data["train"], "asr", None, cache=True, name="train")
+    generator = torch.Generator().manual_seed(0)
+    make_batch(train_split, [0, 1], processor, "asr", augmenter, generator)
+    assert train_split.batches == {} and len(train_split.store._files) == 2
 
 
 def test_duration_batches_cover_each_utterance_once_under_the_cap():
