@@ -133,6 +133,19 @@ def test_pretraining_text_differs_from_demo_text_but_covers_its_words():
     assert len(vocabulary("demo")) > 400
 
 
+def test_pretraining_text_is_not_short_of_the_demos_conversational_words():
+    # Narration alone left these rare (<0.1 of their share in the demo's text); the encoder then
+    # spelled them by ear. Its dialogue lines must bring them within a factor 3.
+    rng = np.random.default_rng(2)
+    demo = " ".join(demo_sentence(e, rng)[0] for e in ("ang", "hap", "sad", "neu") * 500)
+    pretrain = " ".join(pretrain_sentence(rng) for _ in range(2000))
+    demo_words, pretrain_words = (normalize_transcript(t).split() for t in (demo, pretrain))
+    for word in ("I", "YOU", "CAN", "WANT", "AM", "TODAY", "DAY", "SHOULD"):
+        demo_share = demo_words.count(word) / len(demo_words)
+        pretrain_share = pretrain_words.count(word) / len(pretrain_words)
+        assert pretrain_share > demo_share / 3, word
+
+
 # ---------------------------------------------------------------- IEMOCAP format
 
 
