@@ -2,7 +2,7 @@
 import os
 
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.config import validate_config
+from asrser.config import model_hparams, validate_config
 
 # Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job.
 config.update(
@@ -40,6 +40,11 @@ def fold_manifests(fold):
     return expand(
         "results/data/folds/{fold}/{name}.csv", fold=fold, name=FOLD_MANIFESTS
     )
+
+
+def train_hparams(wildcards):
+    """Config key train for one model type: shared keys, then those of train.models.<model>."""
+    return model_hparams(config["train"], wildcards.model)
 
 
 def encoder_input(wildcards=None):

@@ -29,7 +29,7 @@ rule train_model:
         checkpoint_dir="results/checkpoints/{model}-{train}/{fold}",
         encoder=config["encoder"]["name_or_path"],
         bert=config["bert"],
-        hparams=config["train"],
+        hparams=train_hparams,
         device=config["device"],
         max_utterance_seconds=config["data"]["max_utterance_seconds"],
     script:

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from asrser.config import ConfigError, check_corpus_roots, resolve_pretrained, validate_config
+from asrser.config import (
+    ConfigError,
+    check_corpus_roots,
+    model_hparams,
+    resolve_pretrained,
+    validate_config,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,6 +65,42 @@ def test_strings_from_the_command_line_become_numbers():
     assert data["data"]["train_snr_db"] == [0.0, 20.0]
     assert data["data"]["merge_exc_into_hap"] is False
     assert data["resources"]["gpu"] == 1 and data["resources"]["train"]["threads"] == 3
+
+
+def test_one_model_type_can_differ_from_the_shared_training_keys():
+    config = _config()
+    config["train"] = {
+        "lr_encoder": 1e-3,
+        "augment": {"enabled": True, "speed_prob": 0.5},
+        "models": {"joint": {"lr_encoder": 5e-4, "augment": {"speed_prob": 0.0}}},
+    }
+    train = validate_config(config)["train"]
+    joint, ser = model_hparams(train, "joint"), model_hparams(train, "ser")
+    assert joint["lr_encoder"] == 5e-4 and ser["lr_encoder"] == 1e-3
+    assert joint["augment"] == {"enabled": True, "speed_prob": 0.0}  # merged key by key
+    assert ser["augment"] == {"enabled": True, "speed_prob": 0.5}
+    assert "models" not in joint and "models" not in ser
+    assert train["models"]["joint"]["augment"] == {"speed_prob": 0.0}  # the config is untouched
+
+
+@pytest.mark.parametrize(
+    ("models", "key"),
+    [
+        ({"jiont": {"epochs": 3}}, "train.models"),
+        ({"joint": {"lr_encodr": 5e-4}}, "train.models.joint"),
+        ({"joint": {"lr_encoder": -1}}, "train.models.joint.lr_encoder"),
+    ],
+)
+def test_bad_per_model_training_keys_are_named(models, key):
+    config = _config()
+    config["train"]["models"] = models
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate_config(config)
+
+
+def test_per_model_keys_outside_the_schema_are_named_too():
+    with pytest.raises(ConfigError, match="train.models.*unknown model types.*'asrr'"):
+        model_hparams({"models": {"asrr": {}}}, "asr")
 
 
 def test_inverted_ranges_are_rejected():

@@ -171,3 +171,32 @@ def resolve_pretrained(name_or_path: str) -> str:
             f"at {folder}"
         )
     return str(folder)
+
+
+def model_hparams(hparams: Mapping | None, model: str, key: str = "train") -> dict:
+    """Config key `train` for one model type: the shared keys, overridden by `models.<model>`'s
+    (a mapping value such as `augment` is merged key by key).
+
+    The three model types learn from the same encoder at different speeds (SpeechBrain gives each
+    recipe its own hparams file); `models` lets one of them differ without copying the rest.
+    """
+    from asrser import MODEL_TYPES
+
+    values = dict(hparams or {})
+    per_model = values.pop("models", None) or {}
+    if not isinstance(per_model, Mapping):
+        raise ConfigError(f"config key '{key}.models': expected a mapping of model type to keys")
+    unknown = sorted(set(per_model) - set(MODEL_TYPES))
+    if unknown:
+        raise ConfigError(
+            f"config key '{key}.models': unknown model types {unknown}; expected some of "
+            f"{list(MODEL_TYPES)}"
+        )
+    overrides = per_model.get(model) or {}
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(f"config key '{key}.models.{model}': expected a mapping")
+    for name, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(values.get(name), Mapping):
+            value = {**values[name], **value}
+        values[name] = copy.deepcopy(value)
+    return values

@@ -61,6 +61,7 @@ from asrser.batching import (
     group_by_duration,
     load_utterances,
 )
+from asrser.config import model_hparams
 from asrser.device import autocast, resolve_device, set_cpu_threads
 from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
@@ -810,7 +811,10 @@ def train(
 
     if task not in MODEL_TYPES:
         raise TrainingError(f"task must be one of {MODEL_TYPES}, got '{task}'")
-    config = hparams if isinstance(hparams, TrainConfig) else TrainConfig.from_dict(hparams)
+    if isinstance(hparams, TrainConfig):
+        config = hparams
+    else:
+        config = TrainConfig.from_dict(model_hparams(hparams, task))
     set_cpu_threads(threads)
     torch_device = resolve_device(device)
     splits = {
