@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+from asrser import MODEL_TYPES
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 
 
@@ -180,8 +182,6 @@ def model_hparams(hparams: Mapping | None, model: str, key: str = "train") -> di
     The three model types learn from the same encoder at different speeds (SpeechBrain gives each
     recipe its own hparams file); `models` lets one of them differ without copying the rest.
     """
-    from asrser import MODEL_TYPES
-
     values = dict(hparams or {})
     per_model = values.pop("models", None) or {}
     if not isinstance(per_model, Mapping):
