@@ -92,6 +92,17 @@ def eval_outputs(name, folds=None):
     )
 
 
+def fold_eval_outputs(name):
+    """One fold's outputs of one kind, models outer and conditions inner (the script's order)."""
+    return expand(
+        "results/eval/{model}-{train}/{{fold}}/{condition}/{name}",
+        model=MODEL_TYPES,
+        train=TRAIN_CONDITIONS,
+        condition=TEST_CONDITIONS,
+        name=name,
+    )
+
+
 def model_outputs(folds=None):
     return expand(
         "results/models/{model}-{train}/{fold}/history.csv",

@@ -40,6 +40,43 @@ if config["evaluation"]["jobs"] == "per_model":
         script:
             "../workflow/scripts/evaluate.py"
 
+elif config["evaluation"]["jobs"] == "per_fold":
+
+    rule evaluate_fold:
+        input:
+            models=expand(
+                "results/models/{model}-{train}/{{fold}}/model",
+                model=MODEL_TYPES,
+                train=TRAIN_CONDITIONS,
+            ),
+            manifests=expand(
+                "results/data/folds/{{fold}}/test_{condition}.csv",
+                condition=TEST_CONDITIONS,
+            ),
+        output:
+            predictions=fold_eval_outputs("predictions.csv"),
+            metrics=fold_eval_outputs("metrics.json"),
+        log:
+            expand(
+                "logs/eval/{model}-{train}/{{fold}}/{condition}.log",
+                model=MODEL_TYPES,
+                train=TRAIN_CONDITIONS,
+                condition=TEST_CONDITIONS,
+            ),
+        conda:
+            ENV
+        threads: job_resources("evaluate")["threads"]
+        resources:
+            gpu=config["resources"]["gpu"],
+            mem_mb=job_resources("evaluate")["mem_mb"],
+            runtime=job_resources("evaluate")["runtime"],
+        params:
+            conditions=TEST_CONDITIONS,
+            hparams=config["evaluation"],
+            device=config["device"],
+        script:
+            "../workflow/scripts/evaluate.py"
+
 else:
 
     rule evaluate_condition:

@@ -25,7 +25,7 @@ def _config(name="config.yaml"):
 def test_shipped_configs_validate_and_get_defaults(tmp_path):
     config = validate_config(_config())
     assert config["report"]["bootstrap_resamples"] == 10000
-    assert config["evaluation"]["jobs"] == "per_model"
+    assert config["evaluation"]["jobs"] == "per_fold"
     paper = _config("paper.yaml")
     (tmp_path / "IEMOCAP" / "Session1").mkdir(parents=True)
     for kind in ("music", "speech", "noise"):

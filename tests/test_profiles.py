@@ -19,7 +19,7 @@ from snakemake_executor_plugin_slurm.validation import get_forbidden_slurm_optio
 ROOT = Path(__file__).resolve().parents[1]
 SLURM_PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
 LOCAL_GPU_PROFILE = ROOT / "profiles" / "local-gpu" / "config.yaml"
-GPU_RULES = ("train_model", "evaluate_model", "evaluate_condition")
+GPU_RULES = ("train_model", "evaluate_model", "evaluate_fold", "evaluate_condition")
 CPU_RULES = (
     "synth_corpus",
     "synth_pretrain_corpus",

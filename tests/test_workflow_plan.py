@@ -26,8 +26,9 @@ def test_default_config_plans_the_whole_study(tmp_path):
     assert jobs["mix_corpus"] == 8  # clean, six noisy test sets, noisy training set
     assert jobs["make_fold"] == 10
     assert jobs["train_model"] == 60
-    # The embedded default packs the seven conditions of a model into one job.
-    assert jobs["evaluate_model"] == 60
+    # The embedded default packs a fold's six models and seven conditions into one job.
+    assert jobs["evaluate_fold"] == 10
+    assert "evaluate_model" not in jobs and "evaluate_condition" not in jobs
     assert "evaluate_condition" not in jobs
     assert jobs["aggregate"] == 1
 
@@ -55,10 +56,16 @@ def test_per_evaluation_packing_plans_420_jobs_on_the_default_too(tmp_path):
     assert "evaluate_model" not in jobs
 
 
+def test_per_model_packing_plans_60_jobs_on_the_default_too(tmp_path):
+    jobs = planned_jobs(tmp_path, "--config", "evaluation={'jobs': 'per_model'}")
+    assert jobs["evaluate_model"] == 60
+    assert "evaluate_fold" not in jobs
+
+
 def test_fold_target_plans_exactly_one_fold(tmp_path):
     jobs = planned_jobs(tmp_path, targets=("fold_Ses03M",))
     assert jobs["train_model"] == 6
-    assert jobs["evaluate_model"] == 6
+    assert jobs["evaluate_fold"] == 1
     assert jobs["make_fold"] == 1
     assert "aggregate" not in jobs
 

@@ -92,7 +92,7 @@ def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):
         for run in (study / "results" / kind).iterdir():
             shutil.rmtree(run / "Ses03M")
     jobs = planned_jobs(study, *CONFIG, targets=("fold_Ses03M",))
-    assert jobs == {"train_model": 6, "evaluate_model": 6, "fold_Ses03M": 1}
+    assert jobs == {"train_model": 6, "evaluate_fold": 1, "fold_Ses03M": 1}
     snakemake(study, *CONFIG, "--cores", "2", targets=("fold_Ses03M",))
     assert planned_jobs(study, *CONFIG, targets=("fold_Ses03M",)) == {}
     # Aggregation is refreshed on request (the text oracle reads every fold's joint models, so it

@@ -1,12 +1,14 @@
-"""Snakemake script: score one trained model on one or several test conditions.
+"""Snakemake script: score trained models on one or several test conditions.
 
-input:  model (folder), manifests (one test manifest per condition, in params.conditions order)
-output: predictions, metrics (one each per condition); log: one per condition
+input:  model (folder) or models (folders: evaluation.jobs per_fold), manifests (one test
+        manifest per condition, in params.conditions order)
+output: predictions, metrics (one each per model and condition, models outer); log: the same
 params: conditions, hparams (config evaluation), device
 """
 
 import contextlib
 import time
+from pathlib import Path
 
 import psutil
 
@@ -17,20 +19,40 @@ from asrser.evaluate import evaluate_model  # noqa: E402
 from asrser.logs import job_log  # noqa: E402
 
 conditions = list(snakemake.params.conditions)
+if hasattr(snakemake.input, "models"):
+    model_dirs = list(snakemake.input.models)
+else:
+    model_dirs = [snakemake.input.model]
+per_model = len(conditions)
+predictions, metrics = list(snakemake.output.predictions), list(snakemake.output.metrics)
 logs = list(snakemake.log)
-with job_log(logs[0]) as log:
-    log.info("imports done %.2f s after process start", time.time() - PROCESS_STARTED)
-    evaluate_model(
-        model_dir=snakemake.input.model,
-        manifests=list(snakemake.input.manifests),
-        conditions=conditions,
-        predictions_paths=list(snakemake.output.predictions),
-        metrics_paths=list(snakemake.output.metrics),
-        fold=snakemake.wildcards.fold,
-        device=snakemake.params.device,
-        threads=snakemake.threads,
-        max_batch_seconds=float(snakemake.params.hparams["max_batch_seconds"]),
-        process_started=PROCESS_STARTED,
-        # Each evaluation gets its own log (the first shares the job's log with the model load).
-        on_condition=lambda index: job_log(logs[index]) if index else contextlib.nullcontext(),
-    )
+if not len(predictions) == len(metrics) == len(logs) == per_model * len(model_dirs):
+    raise ValueError("one prediction, metrics and log path is expected per model and condition")
+
+for number, model_dir in enumerate(model_dirs):
+    first = number * per_model
+    group = slice(first, first + per_model)
+    # Models outer, conditions inner: each output sits under its own model's folder name.
+    run = Path(model_dir).parent.parent.name  # {model}-{train}
+    if any(f"/{run}/" not in path for path in predictions[group]):
+        raise ValueError(f"outputs {predictions[group]} are not those of {model_dir}")
+    with job_log(logs[first]) as log:
+        if number == 0:
+            log.info("imports done %.2f s after process start", time.time() - PROCESS_STARTED)
+        evaluate_model(
+            model_dir=model_dir,
+            manifests=list(snakemake.input.manifests),
+            conditions=conditions,
+            predictions_paths=predictions[group],
+            metrics_paths=metrics[group],
+            fold=snakemake.wildcards.fold,
+            device=snakemake.params.device,
+            threads=snakemake.threads,
+            max_batch_seconds=float(snakemake.params.hparams["max_batch_seconds"]),
+            # The first model's start-up is the process's; a later one's is its own loading.
+            process_started=PROCESS_STARTED if number == 0 else None,
+            # Each evaluation gets its own log (the first shares the model's log with its load).
+            on_condition=lambda index, first=first: (
+                job_log(logs[first + index]) if index else contextlib.nullcontext()
+            ),
+        )
