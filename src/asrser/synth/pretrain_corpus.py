@@ -3,8 +3,9 @@
 Many eSpeak voices other than the ten demo speakers (other variants, accents, base pitch, range
 and rate; no voice shares its language+variant pair with a demo speaker), with varied prosody
 (the demo's emotion styles, at random), reading the pretraining sentence bank (narration and
-dialogue, other templates than the demo's). So the pretrained encoder has heard neither the demo's voices nor its
-sentences, as the paper's LibriSpeech model has heard neither IEMOCAP's actors nor their scripts.
+dialogue, other templates than the demo's). So the pretrained encoder has heard neither the demo's
+voices nor its sentences, as the paper's LibriSpeech model has heard neither IEMOCAP's actors nor
+their scripts.
 
 Output folder: wav/<utt_id>.wav (16 kHz 16-bit) and manifest.csv with columns utt_id, audio_path
 (the final path, as the folder was named), transcript (normalize_transcript'ed), duration, speaker.
