@@ -7,10 +7,10 @@ Three banks, so that the text an encoder is pretrained on differs from the text 
   schedule, Tuesday") in about half of the cases, neutral wording in about a third, and another
   emotion's words (sarcasm, quoting, consoling) in the rest; so neither words nor prosody alone
   decide the class, as in the paper;
-- the pretraining bank (`pretrain_sentence`): read speech, narration and lines of dialogue, with
-  its own templates and a larger vocabulary which covers the demo's words in other contexts (as
-  LibriSpeech's audiobooks do for IEMOCAP), so a character CTC model pretrained on it can spell
-  the demo's words;
+- the pretraining bank (`pretrain_sentence`): read speech, lines of conversation and dialogue and
+  narration, with its own templates and a larger vocabulary which covers the demo's words in
+  other contexts and often enough (as LibriSpeech's audiobooks do for IEMOCAP), so a character
+  CTC model pretrained on it can spell the demo's words;
 - the generic bank (`generic_sentence`): announcements, reports and old-book prose for the MUSAN
   "speech" noise.
 Numbers are spelled out and there are no abbreviations, so what eSpeak says is what the transcript
@@ -394,7 +394,84 @@ _DIALOGUE = (
     "Did you get my message about the {event}?",
     "Give me the {object} and leave me alone.",
 )
-DIALOGUE_SHARE = 0.4  # of the pretraining sentences
+# Pretraining bank, conversation: lines dense in the words the demo is made of (names, places,
+# objects, errands, days, emotion words), other templates than the demo's. With narration and
+# dialogue only, a demo word came up 20-50 times in 72,000 and was spelled by ear: voices of the
+# demo read pretraining sentences at WER 0.30 and demo sentences at 0.52.
+_CONVERSATION = (
+    "{name}, did your {person} take the {object} to the {place} {day}?",
+    "I told {name} we would have {food} after the {event}.",
+    "Tell {name} that the {neu_word} is at the {place}.",
+    "If you see {name} at the {place}, ask about the {object}.",
+    "My {person} and {name} will {task} {day}.",
+    "We can meet at the {place} {time}, or {day} if you like.",
+    "How many {object} did {name} leave at the {place}?",
+    "I heard the {event} at the {place} was {feeling}.",
+    "Just put the {object} over there and go back to the {place}.",
+    "Oh, {name}, thank you for the {food}, it was {hap_word}.",
+    "No, {name}, I am not {ang_feel}, I am just {sad_feel}.",
+    "I thought your {person} was coming to the {event} {day}.",
+    "Since {day_past}, nothing feels the same at the {place}.",
+    "Which {object} is yours, {name}, the old one or the new one?",
+    "Let me know if the {place} opens {time} on {weekday}.",
+    "Does your {person} still work at the {place}?",
+    "It only takes {number} minutes, so please {task}.",
+    "Every single time I {task}, something goes wrong.",
+    "Where is the {object} that {name} gave you?",
+    "I got a letter from my {person} about the {neu_word}.",
+    "Stop worrying about the {event}, everything will be {hap_word}.",
+    "You're kidding, {name} forgot to {task} again?",
+    "Look, I'm not lying, the {object} was in the {place}.",
+    "I can hear {name} talking in the {place}.",
+    "We laughed so much at the {event} last night.",
+    "Thank God you found the {object}, {name}.",
+    "Shut the door of the {place} when you leave.",
+    "You've got to be kidding me, the {neu_word} is due {day}?",
+    "Please check the {neu_word} before you sign it.",
+    "He says the {object} is still at the {place}.",
+    "Would you like some {food} or some {food}?",
+    "I'll call you back when I {task}.",
+    "Is it true that {name} got married?",
+    "I'm ready, let's go to the {place}.",
+    "My {person} thinks the whole {event} is {ang_word}.",
+    "I feel {sad_word} every time I pass the {place}.",
+    "Our {person} was {hap_feel} the day we won the game.",
+    "I never said the {food} was {ang_word}.",
+    "Congratulations, {name}, the {event} was {hap_word}.",
+    "Excuse me, is the {place} on this floor?",
+    "That is the best {food} I ever had.",
+    "I spent the whole day looking for my {object}.",
+    "Nothing I do is good enough for my {person}.",
+    "Wait here, I have to {task} first.",
+    "Can you stand in line for me at the {place}?",
+    "How much did you pay for the {object}?",
+    "I keep my {object} in the car, just in case.",
+    "The {place} is closed, so we have to come back {day}.",
+    "I know it is not your fault, {name}.",
+    "Why do you always leave your {object} at the {place}?",
+    "Have you ever seen {name} so {feeling}?",
+    "I'm so glad you came to the {event}.",
+    "Do not touch the {food}, it's for the {event}.",
+    "Don't you think the {neu_word} is a little {ang_word}?",
+    "I am not going to {task} without you.",
+    "Give the {object} back to {name}, please.",
+    "I've been at the {place} since {time}.",
+    "My {person} is {sad_word} since the funeral.",
+    "We missed the {event} because of the {neu_word}.",
+    "Tell me the truth, {name}, did you break the {object}?",
+    "You should see the {place}, it is {hap_word}.",
+    "I have to update the {neu_word} and then {task}.",
+    "The last time I saw {name} was at the {place}.",
+    "Hurry up, the {event} starts {time}.",
+    "Can I move my {neu_word} to {weekday}, {name}?",
+    "I'm sorry I missed your call, I had to {task}.",
+    "All right, I will bring the {food} and the {object}.",
+    "Some people think the {place} is {hap_word}, others hate it.",
+    "I need a break, {name}, I am so {sad_feel}.",
+    "Your {person} called, she wants the {object} back.",
+)
+CONVERSATION_SHARE = 0.35  # of the pretraining sentences
+DIALOGUE_SHARE = 0.45  # of the other pretraining sentences (the rest is narration)
 
 # Pretraining bank: narration (read speech), its own templates and extra vocabulary.
 _PRETRAIN_SLOTS = {
@@ -571,8 +648,11 @@ def demo_sentence(emotion: str, rng: np.random.Generator) -> tuple[str, str]:
 
 def pretrain_sentence(rng: np.random.Generator) -> str:
     """A read-speech sentence of the pretraining corpus (other templates than the demo's):
-    a line of dialogue (`DIALOGUE_SHARE` of them) or narration."""
-    templates = _DIALOGUE if rng.random() < DIALOGUE_SHARE else _PRETRAIN
+    a line of conversation (`CONVERSATION_SHARE` of them), of dialogue or of narration."""
+    if rng.random() < CONVERSATION_SHARE:
+        templates = _CONVERSATION
+    else:
+        templates = _DIALOGUE if rng.random() < DIALOGUE_SHARE else _PRETRAIN
     return fill_template(_pick(templates, rng), rng, _PRETRAIN_SLOTS)
 
 
@@ -587,7 +667,7 @@ def vocabulary(bank: str) -> set[str]:
 
     templates, slots = {
         "demo": ((*_PLAIN, *(t for ts in _CUES.values() for t in ts)), _SLOTS),
-        "pretrain": ((*_PRETRAIN, *_DIALOGUE), _PRETRAIN_SLOTS),
+        "pretrain": ((*_PRETRAIN, *_DIALOGUE, *_CONVERSATION), _PRETRAIN_SLOTS),
         "generic": (_GENERIC, _GENERIC_SLOTS),
     }[bank]
     words: set[str] = set()
