@@ -14,6 +14,7 @@ from asrser.config import (
     resolve_pretrained,
     validate_config,
 )
+from asrser.train import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,7 +32,14 @@ def test_shipped_configs_validate_and_get_defaults(tmp_path):
     for kind in ("music", "speech", "noise"):
         (tmp_path / "musan" / kind).mkdir(parents=True)
     paper.update(iemocap_root=str(tmp_path / "IEMOCAP"), musan_root=str(tmp_path / "musan"))
-    assert validate_config(paper)["evaluation"]["jobs"] == "per_evaluation"
+    paper = validate_config(paper)
+    assert paper["evaluation"]["jobs"] == "per_evaluation"
+    # As in the paper: augmentation for the ASR baseline and the joint model, not the SER recipe.
+    augment = {
+        model: TrainConfig.from_dict(model_hparams(paper["train"], model)).augment.enabled
+        for model in ("asr", "ser", "joint")
+    }
+    assert augment == {"asr": True, "ser": False, "joint": True}
 
 
 def test_every_error_names_its_key():
