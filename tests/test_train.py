@@ -349,6 +349,22 @@ def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
     assert model.task == task
 
 
+def test_head_warm_up_runs_once_before_fine_tuning(data, encoders, tmp_path):
+    """The heads' input statistics count every training embedding seen: the warm-up observes
+    the 20 training utterances once, then each epoch once more (up to the kept epoch)."""
+    for steps in (0, 30):
+        out = tmp_path / f"warmup{steps}"
+        result = run_training(
+            data,
+            encoders["demo"],
+            out,
+            task="ser",
+            hparams={"epochs": 2, "head_warmup_steps": steps, "head_warmup_lr": 3e-3},
+        )
+        model, _ = load_model(out / "model")
+        assert int(model.ser_head.layers[0].count) == 20 * (result.best_epoch + (1 if steps else 0))
+
+
 def test_same_seed_same_model(data, encoders, tmp_path):
     for name in ("a", "b"):
         run_training(data, encoders["demo"], tmp_path / name, hparams={"epochs": 1})
@@ -358,11 +374,14 @@ def test_same_seed_same_model(data, encoders, tmp_path):
     assert any(not torch.equal(a[k], c[k]) for k in a)
 
 
-@pytest.mark.parametrize(("task", "kind"), [("asr", "demo"), ("joint", "wav2vec2")])
+@pytest.mark.parametrize(
+    ("task", "kind", "hparams"),
+    [("asr", "demo", {}), ("joint", "wav2vec2", {"head_warmup_steps": 10})],
+)
 def test_sigterm_saves_a_resume_point_and_the_rerun_ends_identical(
-    data, encoders, tmp_path, task, kind
+    data, encoders, tmp_path, task, kind, hparams
 ):
-    run_training(data, encoders[kind], tmp_path / "straight", task=task)
+    run_training(data, encoders[kind], tmp_path / "straight", task=task, hparams=hparams)
 
     def terminate(epoch, step):
         if (epoch, step) == (1, 1):  # mid-way through the second epoch
@@ -371,13 +390,15 @@ def test_sigterm_saves_a_resume_point_and_the_rerun_ends_identical(
     interrupted = tmp_path / "interrupted"
     handler_before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as stopped:
-        run_training(data, encoders[kind], interrupted, task=task, on_step=terminate)
+        run_training(
+            data, encoders[kind], interrupted, task=task, hparams=hparams, on_step=terminate
+        )
     assert stopped.value.code == SIGTERM_EXIT_STATUS
     assert (interrupted / "checkpoints" / "resume.pt").is_file()
     assert not (interrupted / "model").exists() and not (interrupted / "history.csv").exists()
     assert signal.getsignal(signal.SIGTERM) is handler_before  # handler restored
 
-    result = run_training(data, encoders[kind], interrupted, task=task)
+    result = run_training(data, encoders[kind], interrupted, task=task, hparams=hparams)
     assert result.resumed_from == (1, 2)
     assert_same_weights(tmp_path / "straight" / "model", interrupted / "model")
     columns = ["epoch", "steps", "train_loss", "valid_loss", "valid_score", "is_best"]

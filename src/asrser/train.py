@@ -63,6 +63,7 @@ from asrser.batching import (
 )
 from asrser.config import model_hparams
 from asrser.device import autocast, resolve_device, set_cpu_threads
+from asrser.head_warmup import collect_emotion_inputs, warm_up_heads
 from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
 
@@ -115,6 +116,10 @@ class TrainConfig:
     max_grad_norm: float = 5.0
     alpha: float = 0.1  # joint loss alpha * CE + (1 - alpha) * CTC
     head_dropout: float = 0.1
+    # Emotion heads fitted on the start encoder's embeddings before fine-tuning (0: off);
+    # asrser.head_warmup says why.
+    head_warmup_steps: int = 0
+    head_warmup_lr: float = 1e-3
     encoder_overrides: Mapping = field(default_factory=dict)  # e.g. {mask_time_prob: 0.05}
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     cache_audio: bool = True  # keep the split's audio in memory (off for a large corpus)
@@ -155,7 +160,7 @@ class TrainConfig:
             "max_nonfinite_in_row",
         )
         problems = [f"{name}: expected > 0" for name in positive if not getattr(self, name) > 0]
-        for name in ("lr_encoder", "lr_heads", "weight_decay", "max_grad_norm"):
+        for name in ("lr_encoder", "lr_heads", "weight_decay", "max_grad_norm", "head_warmup_lr"):
             if getattr(self, name) < 0:
                 problems.append(f"{name}: expected >= 0")
         for name in ("warmup_fraction", "final_lr_fraction", "alpha", "max_nonfinite_fraction"):
@@ -163,6 +168,8 @@ class TrainConfig:
                 problems.append(f"{name}: expected a value in [0, 1]")
         if not 0.0 <= self.head_dropout < 1.0:
             problems.append("head_dropout: expected a value in [0, 1)")
+        if self.head_warmup_steps < 0:
+            problems.append("head_warmup_steps: expected >= 0")
         for name in ("max_steps", "max_minutes"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 problems.append(f"{name}: expected > 0 or null")
@@ -268,15 +275,18 @@ class Split:
         return float(sum(self.durations))
 
 
-def make_batch(split: Split, indices, processor, task: str, augmenter=None, generator=None):
-    """Collate the utterances at `indices` (augmented when an augmenter is given)."""
+def make_batch(
+    split: Split, indices, processor, task: str, augmenter=None, generator=None, keep: bool = True
+):
+    """Collate the utterances at `indices` (augmented when an augmenter is given). keep=False:
+    do not keep an unaugmented batch for reuse (training will not ask for it again)."""
     from asrser.models.processing import collate
 
     key = tuple(indices)
     if augmenter is None and key in split.batches:
         return split.batches[key]
     # An unaugmented batch is kept whole, so its audio need not be (it would double the memory).
-    keep_batch = augmenter is None and split.store.cache
+    keep_batch = augmenter is None and split.store.cache and keep
     items = [split.utterances[i] for i in indices]
     waveforms = [split.store.waveform(u, keep=not keep_batch) for u in items]
     if augmenter is not None:
@@ -502,6 +512,8 @@ class Trainer:
     # -------------------------------------------------------------------------------- loop
     def run(self) -> FitResult:
         resumed_from = self._restore()
+        if resumed_from is None and self.config.head_warmup_steps and self.task in EMOTION_TASKS:
+            self._warm_up_heads()
         stop = StopRequest()
         with stop.installed():
             while not self.progress.finished:
@@ -523,6 +535,29 @@ class Trainer:
             resumed_from=resumed_from,
             seconds=progress.elapsed_s,
         )
+
+    def _warm_up_heads(self) -> None:
+        """Fit the emotion heads on the start encoder's embeddings (asrser.head_warmup). Runs
+        before the first checkpoint and is seeded, so a run killed here redoes it identically."""
+        config = self.config
+        started = time.perf_counter()
+        # Epoch 1's batches: without augmentation their collated features are kept for epoch 1.
+        batches = (
+            make_batch(
+                self.train_split, indices, self.processor, self.task, keep=self.augmenter is None
+            )
+            for indices in self.sampler.batches(0)
+        )
+        inputs = collect_emotion_inputs(self.model, batches, self.device)
+        warm_up_heads(
+            self.model,
+            inputs,
+            steps=config.head_warmup_steps,
+            lr=config.head_warmup_lr,
+            weight_decay=config.weight_decay,
+            seed=config.seed,
+        )
+        self.progress.elapsed_s += time.perf_counter() - started
 
     def _out_of_budget(self) -> bool:
         config, progress = self.config, self.progress

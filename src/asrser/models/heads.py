@@ -29,7 +29,8 @@ class GlobalNormalization(nn.Module):
         self.register_buffer("count", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
-    def _update(self, x: Tensor) -> None:
+    def observe(self, x: Tensor) -> None:
+        """Merge the embeddings x (B, size) into the statistics (what a training forward does)."""
         # Chan et al.'s parallel merge of (count, mean, variance) with the batch's.
         x = x.float()
         n_batch = x.shape[0]
@@ -47,7 +48,7 @@ class GlobalNormalization(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.training:
-            self._update(x.detach())
+            self.observe(x.detach())
         if self.count.item() == 0:  # untrained: nothing to normalise with yet
             return x
         return (x - self.mean.to(x.dtype)) / (self.var.to(x.dtype) + self.eps).sqrt()

@@ -62,6 +62,8 @@ class AsrSerOutput:
     emotion_logits: Tensor | None = None  # (B, n_emotions), ser and joint
     output_lengths: Tensor | None = None  # (B,) valid encoder frames
     hypotheses: list[str] | None = None  # greedy CTC transcripts, when decoded
+    acoustic_embedding: Tensor | None = None  # (B, H) pooled encoder states, ser and joint
+    linguistic_embedding: Tensor | None = None  # (B, BERT width) of what BERT read, joint
 
 
 class AsrSerModel(PreTrainedModel):
@@ -226,22 +228,13 @@ class AsrSerModel(PreTrainedModel):
                 out.hypotheses = greedy_decode(out.ctc_logits, output_lengths, self.vocabulary)
 
         if task in ("ser", "joint"):
-            frames = torch.arange(hidden.shape[1], device=hidden.device)
-            frame_mask = frames.unsqueeze(0) < output_lengths.unsqueeze(1)
-            pooled = masked_mean(hidden, frame_mask)
-            if task == "ser":
-                out.emotion_logits = self.ser_head(pooled)
-            else:
-                if self.text_encoder is None:
-                    raise RuntimeError("joint model without its BERT: call load_text_encoder()")
-                if texts is not None and len(texts) != len(out.hypotheses):
-                    raise ValueError(f"{len(texts)} texts for a batch of {len(out.hypotheses)}")
-                read = out.hypotheses if texts is None else list(texts)
-                linguistic = self.text_encoder(read).to(pooled.dtype)
-                fused = torch.cat(
-                    [self.acoustic_block(pooled), self.linguistic_block(linguistic)], dim=-1
-                )
-                out.emotion_logits = self.classifier(fused)
+            if texts is not None and len(texts) != len(batch):
+                raise ValueError(f"{len(texts)} texts for a batch of {len(batch)}")
+            pooled, linguistic = self.emotion_inputs(
+                hidden, output_lengths, out.hypotheses if texts is None else list(texts)
+            )
+            out.acoustic_embedding, out.linguistic_embedding = pooled, linguistic
+            out.emotion_logits = self.classify_emotion(pooled, linguistic)
             if batch.emotions is not None:
                 out.ser_loss = functional.cross_entropy(out.emotion_logits.float(), batch.emotions)
 
@@ -253,6 +246,36 @@ class AsrSerModel(PreTrainedModel):
             alpha = self.config.alpha
             out.loss = alpha * out.ser_loss + (1.0 - alpha) * out.ctc_loss
         return out
+
+    def emotion_inputs(
+        self, hidden: Tensor, output_lengths: Tensor, texts: list[str] | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """What the emotion head reads: the acoustic embedding (mean over valid frames) and, for
+        joint, the BERT embedding of `texts` (the model's hypotheses in training and testing)."""
+        frames = torch.arange(hidden.shape[1], device=hidden.device)
+        pooled = masked_mean(hidden, frames.unsqueeze(0) < output_lengths.unsqueeze(1))
+        if self.task != "joint":
+            return pooled, None
+        if self.text_encoder is None:
+            raise RuntimeError("joint model without its BERT: call load_text_encoder()")
+        if texts is None:
+            raise ValueError("the joint model's emotion head needs the texts BERT reads")
+        return pooled, self.text_encoder(texts).to(pooled.dtype)
+
+    def classify_emotion(self, pooled: Tensor, linguistic: Tensor | None = None) -> Tensor:
+        """Emotion logits (B, n_emotions) from emotion_inputs' embeddings."""
+        if self.task == "ser":
+            return self.ser_head(pooled)
+        fused = torch.cat([self.acoustic_block(pooled), self.linguistic_block(linguistic)], dim=-1)
+        return self.classifier(fused)
+
+    def emotion_head_modules(self) -> list[nn.Module]:
+        """The layers on top of emotion_inputs (empty for asr)."""
+        if self.task == "ser":
+            return [self.ser_head]
+        if self.task == "joint":
+            return [self.acoustic_block, self.linguistic_block, self.classifier]
+        return []
 
     @torch.no_grad()
     def predict(self, batch: Batch, texts: list[str] | None = None) -> dict:
