@@ -91,7 +91,9 @@ def test_warm_up_fits_the_heads_only_and_observes_each_embedding_once(encoder_di
     torch.manual_seed(3)
     labels = torch.arange(40) % 4
     # Mostly a constant vector, as pooled states are, plus a little that tells classes apart.
-    pooled = 50.0 + 0.3 * torch.nn.functional.one_hot(labels, 48).float() + 0.05 * torch.randn(40, 48)
+    pooled = (
+        50.0 + 0.3 * torch.nn.functional.one_hot(labels, 48).float() + 0.05 * torch.randn(40, 48)
+    )
     linguistic = None
     if task == "joint":
         linguistic = torch.randn(40, model.config.bert_config.hidden_size)
