@@ -549,6 +549,7 @@ class Trainer:
             for indices in self.sampler.batches(0)
         )
         inputs = collect_emotion_inputs(self.model, batches, self.device)
+        collected = time.perf_counter()
         warm_up_heads(
             self.model,
             inputs,
@@ -557,7 +558,13 @@ class Trainer:
             weight_decay=config.weight_decay,
             seed=config.seed,
         )
-        self.progress.elapsed_s += time.perf_counter() - started
+        finished = time.perf_counter()
+        log.info(
+            "head warm-up: %.1f s for the embeddings, %.1f s for the steps",
+            collected - started,
+            finished - collected,
+        )
+        self.progress.elapsed_s += finished - started
 
     def _out_of_budget(self) -> bool:
         config, progress = self.config, self.progress
