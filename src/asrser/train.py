@@ -10,7 +10,8 @@ validation score:
     joint  score = accuracy - WER  (both tasks count equally: the same order as the mean of
                                     accuracy and 1 - WER)
 
-with ties going to the lower validation loss.
+with ties going to the lower validation loss. With `head_warmup_steps` > 0 the SER and joint
+models first fit their emotion heads on the start encoder's embeddings (asrser.head_warmup).
 
 Determinism and resuming. All randomness of optimizer step s of epoch e (dropout, the encoder's
 time masking, augmentation) is drawn from generators seeded with (seed, e, s) right before the
