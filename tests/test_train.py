@@ -539,12 +539,14 @@ def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
     out = tmp_path / "encoder"
     result = pretrain(corpus, out, hparams, threads=1, device="cpu")
     assert not (tmp_path / ".encoder.checkpoints").exists()
-    encoder = AutoModelForCTC.from_pretrained(out)
+    encoder, loading = AutoModelForCTC.from_pretrained(out, output_loading_info=True)
     processor = AutoProcessor.from_pretrained(out)
     assert type(encoder).__name__ == "Wav2Vec2BertForCTC" and encoder.config.hidden_size == 32
+    # Complete weights: fine-tuning loads no newly initialised parameter (the mask embedding).
+    assert not loading["missing_keys"] and not loading["unexpected_keys"]
     assert len(processor.tokenizer) == encoder.config.vocab_size
     # Pretrained without time masking, saved with the masking that fine-tuning uses.
-    assert encoder.config.mask_time_prob == 0.05
+    assert encoder.config.mask_time_prob == 0.05 and encoder.config.apply_spec_augment
     assert encoder.config.position_embeddings_type == "rotary"
     metrics = json.loads((out / "pretrain_metrics.json").read_text())
     assert metrics["held_out_speakers"] == ["S1"] and metrics["epochs"] == 2

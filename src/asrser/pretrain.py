@@ -46,7 +46,9 @@ PRETRAIN_DEFAULTS = {
     "warmup_fraction": 0.06,
     "final_lr_fraction": 0.02,
     "augment": {"enabled": False},
-    "encoder_overrides": {"mask_time_prob": 0.0},
+    # Masking off by the switch, not by mask_time_prob 0: the encoder then keeps its mask
+    # embedding (untrained here, fine-tuning trains it), so that the saved weights are complete.
+    "encoder_overrides": {"apply_spec_augment": False},
 }
 
 
@@ -261,6 +263,7 @@ def pretrain(
     # The saved encoder carries the time masking that fine-tuning uses (as the hub model's config
     # does), whatever the pretraining ran with.
     encoder.config.mask_time_prob = config.encoder.mask_time_prob
+    encoder.config.apply_spec_augment = True
     with atomic_dir(out_dir) as tmp:
         encoder.save_pretrained(tmp)
         processor.save_pretrained(tmp)

@@ -426,7 +426,9 @@ def make_optimizer(model, config: TrainConfig) -> torch.optim.AdamW:
                 )
     if not groups:
         raise TrainingError("the model has no trainable parameters")
-    return torch.optim.AdamW(groups)
+    # The fused kernel: on the CPU the per-tensor loop took ~6 ms a step of the demo encoder's
+    # ~90, the fused one ~1.4 (CUDA has one too).
+    return torch.optim.AdamW(groups, fused=True)
 
 
 def _epoch_totals() -> dict:
