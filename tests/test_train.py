@@ -408,6 +408,35 @@ def test_sigterm_saves_a_resume_point_and_the_rerun_ends_identical(
     )
 
 
+def _collate_worker_dies(indices):
+    os._exit(3)  # in the worker process: the pool breaks
+
+
+@pytest.mark.parametrize("worker", ["working", "dying"])
+def test_collating_in_a_worker_process_gives_the_same_model(
+    data, encoders, tmp_path, monkeypatch, caplog, worker
+):
+    hparams = {"epochs": 2, "augment": {"enabled": False}}
+    run_training(data, encoders["demo"], tmp_path / "in_process", hparams=hparams)
+    if worker == "dying":
+        monkeypatch.setattr("asrser.train._collate_in_worker", _collate_worker_dies)
+    with caplog.at_level("INFO", logger="asrser.train"):
+        run_training(
+            data,
+            encoders["demo"],
+            tmp_path / "worker",
+            hparams={**hparams, "collate_workers": 1},
+        )
+    assert "in 1 worker process" in caplog.text  # the worker was used
+    failed = "collate worker failed (BrokenProcessPool" in caplog.text
+    assert failed == (worker == "dying")
+    assert_same_weights(tmp_path / "in_process" / "model", tmp_path / "worker" / "model")
+    columns = ["epoch", "steps", "train_loss", "valid_loss", "valid_score"]
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "in_process" / "history.csv")[columns],
+        pd.read_csv(tmp_path / "worker" / "history.csv")[columns],
+    )
+
 KILLABLE_RUN = """
 import sys, time
 from pathlib import Path

@@ -37,13 +37,15 @@ import hashlib
 import json
 import logging
 import math
+import multiprocessing
+import pickle
 import random
 import shutil
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +126,8 @@ class TrainConfig:
     encoder_overrides: Mapping = field(default_factory=dict)  # e.g. {mask_time_prob: 0.05}
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     cache_audio: bool = True  # keep the split's audio in memory (off for a large corpus)
+    # Processes that collate unaugmented batches ahead of the step (BatchPrefetcher); 0: none.
+    collate_workers: int = 0
     max_nonfinite_fraction: float = 0.2
     max_nonfinite_in_row: int = 10
     max_steps: int | None = None  # stop after this many optimizer steps
@@ -169,8 +173,9 @@ class TrainConfig:
                 problems.append(f"{name}: expected a value in [0, 1]")
         if not 0.0 <= self.head_dropout < 1.0:
             problems.append("head_dropout: expected a value in [0, 1)")
-        if self.head_warmup_steps < 0:
-            problems.append("head_warmup_steps: expected >= 0")
+        for name in ("head_warmup_steps", "collate_workers"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name}: expected >= 0")
         for name in ("max_steps", "max_minutes"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 problems.append(f"{name}: expected > 0 or null")
@@ -309,6 +314,93 @@ def padded_fraction(batch) -> tuple[int, int]:
     mask = batch.inputs["attention_mask"]
     real = int(mask.sum())
     return int(mask.numel()) - real, real
+
+
+# ----------------------------------------------------------------------- collating in a worker
+_WORKER_SPLIT: tuple | None = None  # (split, processor, task) in a collate worker process
+
+
+def _start_collate_worker(split: Split, processor, task: str) -> None:
+    """Initialiser of a collate worker (forked): one thread, and audio never kept (the worker
+    returns each batch and keeps nothing). Slurm's SIGTERM ends it; Ctrl-C is the parent's."""
+    global _WORKER_SPLIT
+    set_cpu_threads(1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_SPLIT = (replace(split, store=AudioStore(cache=False), batches={}), processor, task)
+
+
+def _collate_in_worker(indices: list[int]) -> bytes:
+    split, processor, task = _WORKER_SPLIT
+    batch = make_batch(split, indices, processor, task, keep=False)
+    # Plain pickle copies the tensors; torch's multiprocessing pickler would share them through
+    # a file descriptor each, and the cache keeps a whole epoch of batches.
+    return pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class BatchPrefetcher:
+    """Collates the epoch's batches that are not kept yet in `workers` forked processes, a few
+    batches ahead of the step that trains them, and keeps them in the split (where make_batch
+    finds them). Only unaugmented batches are kept, and they are deterministic, so the model is
+    the same as when the training process collates them (tested). On the demo the first
+    pretraining epoch's log-mel features cost ~50 s of 5.5 min, on one core, while the step's
+    second torch thread gained ~5 %. A worker that fails is dropped with a warning: the training
+    process then collates as it would without one."""
+
+    AHEAD = 8
+
+    def __init__(self, split: Split, processor, task: str, batches, workers: int):
+        self.split, self.batches = split, batches
+        self.pending: dict[int, object] = {}
+        self.next_submit = 0
+        self.executor = None
+        missing = sum(tuple(b) not in split.batches for b in batches)
+        if workers and missing and "fork" in multiprocessing.get_all_start_methods():
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.executor = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_start_collate_worker,
+                initargs=(split, processor, task),
+            )
+            log.info("collating %d batches in %d worker process(es)", missing, workers)
+
+    def __enter__(self) -> BatchPrefetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+        self.pending.clear()
+
+    def ready(self, step: int) -> None:
+        """Keep batch `step` in the split if a worker collated it; queue the next ones."""
+        if self.executor is None:
+            return
+        try:
+            self.next_submit = max(self.next_submit, step)
+            while self.next_submit < min(step + self.AHEAD, len(self.batches)):
+                key = tuple(self.batches[self.next_submit])
+                if key not in self.split.batches:
+                    self.pending[self.next_submit] = self.executor.submit(
+                        _collate_in_worker, list(key)
+                    )
+                self.next_submit += 1
+            future = self.pending.pop(step, None)
+            if future is not None:
+                self.split.batches[tuple(self.batches[step])] = pickle.loads(future.result())
+        except Exception as error:  # BrokenProcessPool, or the worker's own error
+            log.warning(
+                "collate worker failed (%s: %s); collating in the training process",
+                type(error).__name__,
+                error,
+            )
+            self._close()
 
 
 # ---------------------------------------------------------------------------------- validation
@@ -586,7 +678,7 @@ class Trainer:
             unit="batch",
             mininterval=5,
         )
-        with bar:
+        with bar, self._prefetcher(batches) as prefetch:
             while progress.step < len(batches) and not self._out_of_budget():
                 if stop.requested:
                     self._save()
@@ -598,6 +690,7 @@ class Trainer:
                         SIGTERM_EXIT_STATUS,
                     )
                     raise SystemExit(SIGTERM_EXIT_STATUS)
+                prefetch.ready(progress.step)
                 self.train_step(batches[progress.step])
                 bar.update(1)
                 totals = progress.epoch_totals
@@ -606,6 +699,12 @@ class Trainer:
                 if self.on_step is not None:
                     self.on_step(progress.epoch, progress.step - 1)
         self._end_epoch(finished=self._out_of_budget())
+
+    def _prefetcher(self, batches: list[list[int]]) -> BatchPrefetcher:
+        # Only unaugmented batches are kept for reuse, so only they can be collated ahead.
+        keeps = self.augmenter is None and self.train_split.store.cache
+        workers = self.config.collate_workers if keeps else 0
+        return BatchPrefetcher(self.train_split, self.processor, self.task, batches, workers)
 
     def _progress_fraction(self) -> float:
         """Where the learning-rate schedule stands: by batches, or by time under a budget."""
