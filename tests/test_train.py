@@ -437,6 +437,7 @@ def test_collating_in_a_worker_process_gives_the_same_model(
         pd.read_csv(tmp_path / "worker" / "history.csv")[columns],
     )
 
+
 KILLABLE_RUN = """
 import sys, time
 from pathlib import Path
