@@ -110,3 +110,18 @@ def test_warm_up_fits_the_heads_only_and_observes_each_embedding_once(encoder_di
     assert all(int(norm.count) == 40 for norm in norms)  # once, not once per step
     torch.testing.assert_close(norms[0].mean, pooled.mean(dim=0))
     assert all(norm.training for norm in norms)  # back in the model's (training) mode
+
+
+def test_decay_groups_decay_weight_matrices_only():
+    from torch import nn
+
+    from asrser.optim import decay_groups
+
+    layer, norm = nn.Linear(4, 3), nn.LayerNorm(3)
+    parameters = [*layer.parameters(), *norm.parameters()]
+    groups = decay_groups(parameters, 0.01)
+    assert [(name, decay) for name, _, decay in groups] == [("", 0.01), ("_no_decay", 0.0)]
+    assert groups[0][1] == [layer.weight]
+    assert groups[1][1] == [layer.bias, norm.weight, norm.bias]
+    # no empty group: biases alone give one group
+    assert [name for name, _, _ in decay_groups([layer.bias], 0.01)] == ["_no_decay"]

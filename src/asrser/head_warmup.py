@@ -28,6 +28,7 @@ from torch.nn import functional
 
 from asrser.device import autocast
 from asrser.models.heads import GlobalNormalization
+from asrser.optim import decay_groups
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ def warm_up_heads(
     parameters = [p for head in heads for p in head.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [
-            {"params": [p for p in parameters if p.ndim >= 2], "weight_decay": weight_decay},
-            {"params": [p for p in parameters if p.ndim < 2], "weight_decay": 0.0},
+            {"params": members, "weight_decay": decay}
+            for _, members, decay in decay_groups(parameters, weight_decay)
         ],
         lr=lr,
     )

@@ -69,6 +69,7 @@ from asrser.device import autocast, resolve_device, set_cpu_threads
 from asrser.head_warmup import collect_emotion_inputs, warm_up_heads
 from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
+from asrser.optim import decay_groups
 
 log = logging.getLogger(__name__)
 
@@ -506,16 +507,10 @@ def make_optimizer(model, config: TrainConfig) -> torch.optim.AdamW:
     groups = []
     for name, params in model.parameter_groups().items():
         lr = config.lr_encoder if name == "encoder" else config.lr_heads
-        for suffix, members, decay in (
-            ("", [p for p in params if p.ndim >= 2], config.weight_decay),
-            ("_no_decay", [p for p in params if p.ndim < 2], 0.0),
-        ):
-            if members:
-                groups.append(
-                    dict(
-                        params=members, lr=lr, initial_lr=lr, weight_decay=decay, name=name + suffix
-                    )
-                )
+        for suffix, members, decay in decay_groups(params, config.weight_decay):
+            groups.append(
+                dict(params=members, lr=lr, initial_lr=lr, weight_decay=decay, name=name + suffix)
+            )
     if not groups:
         raise TrainingError("the model has no trainable parameters")
     # The fused kernel: on the CPU the per-tensor loop took ~6 ms a step of the demo encoder's
