@@ -291,6 +291,15 @@ def test_pretrain_corpus_manifest(tmp_path):
     assert len(voices) > 30 and not voices & DEMO_VOICES
 
 
+def test_pretrain_corpus_reads_the_given_sentence_bank(tmp_path):
+    lines = iter(["Hello there.", "We'll see, Anna."])
+    manifest = write_pretrain_corpus(
+        tmp_path / "p", seed=2, n_utterances=2, sentence=lambda rng: next(lines)
+    )
+    assert manifest["transcript"].tolist() == ["HELLO THERE", "WE'LL SEE ANNA"]
+    assert (manifest["duration"] > 0.5).all()
+
+
 def test_embedded_corpus_needs_its_config_keys(tmp_path):
     with pytest.raises(KeyError, match="musan_file_seconds"):
         write_embedded_corpus(

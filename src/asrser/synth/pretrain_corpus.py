@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -83,11 +84,17 @@ def other_speakers(seed: int, count: int, prefix: str) -> list[Speaker]:
 
 
 def write_pretrain_corpus(
-    out_dir: str | os.PathLike, seed: int, n_utterances: int, processes: int = 1
+    out_dir: str | os.PathLike,
+    seed: int,
+    n_utterances: int,
+    processes: int = 1,
+    sentence: Callable[[np.random.Generator], str] = pretrain_sentence,
 ) -> pd.DataFrame:
     """Write the pretraining corpus to `out_dir` (replaced atomically); returns its manifest.
 
-    `processes` forked workers synthesise the audio; the bytes do not depend on it.
+    `processes` forked workers synthesise the audio; the bytes do not depend on it. `sentence`
+    draws each utterance's text (the pretraining bank; benchmarks/bench_pretrain_budget.py passes
+    the demo's bank to measure what the text alone is worth).
     """
     if n_utterances < 1:
         raise ValueError(f"pretrain n_utterances must be >= 1, got {n_utterances}")
@@ -100,7 +107,7 @@ def write_pretrain_corpus(
         (staging / "wav").mkdir()
         for index in range(n_utterances):
             speaker = speakers[int(rng.integers(len(speakers)))]
-            text = pretrain_sentence(rng)
+            text = sentence(rng)
             prosody, _ = emotion_prosody(speaker, styles[int(rng.integers(len(styles)))], rng)
             utt_id = f"pretrain{index:05d}_{speaker.speaker_id}"
             jobs.append(
