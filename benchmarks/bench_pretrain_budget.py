@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+ROOT = Path(__file__).resolve().parents[1]
 EMOTIONS = ("ang", "hap", "sad", "neu")
 
 
@@ -42,12 +44,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[4200])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--config", default="config/config.yaml")
-    parser.add_argument("--corpus", default="resources/synthetic/pretrain")
-    parser.add_argument("--demo-manifest", default="results/data/corpora/clean.csv")
+    parser.add_argument("--config", default=ROOT / "config/config.yaml")
+    parser.add_argument("--corpus", default=ROOT / "resources/synthetic/pretrain")
+    parser.add_argument("--demo-manifest", default=ROOT / "results/data/corpora/clean.csv")
     parser.add_argument("--demo-text", action="store_true")
     parser.add_argument("--out", help="keep the encoders here (default: a temporary folder)")
     args = parser.parse_args()
+    for name in ("config", "corpus", "demo_manifest", "out"):
+        if getattr(args, name):
+            setattr(args, name, Path(getattr(args, name)).resolve())
+    # The demo's manifests hold audio paths relative to the repository root.
+    os.chdir(ROOT)
 
     from asrser.io import write_json
     from asrser.pretrain import pretrain
