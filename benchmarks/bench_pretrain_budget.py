@@ -108,8 +108,15 @@ def main() -> None:
                 f"{scores['wer']:8.3f}  {scores['cer']:8.3f}",
                 flush=True,
             )
-            summary = {"steps": steps, "minutes": minutes, "text": text}
-            write_json(folder / "summary.json", summary | {"held_out_wer": result.held_out_wer})
+            write_json(
+                folder / "summary.json",
+                {
+                    "steps": steps,
+                    "minutes": minutes,
+                    "text": text,
+                    "held_out_wer": result.held_out_wer,
+                },
+            )
 
 
 if __name__ == "__main__":
