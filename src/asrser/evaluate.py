@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,40 @@ def duration_batches(durations: Sequence[float], max_batch_seconds: float) -> li
     return group_by_duration(durations, order, max_batch_seconds)
 
 
+def predict_waveforms(
+    model,
+    processor,
+    load: Callable[[int], np.ndarray],
+    durations: Sequence[float],
+    device: torch.device,
+    max_batch_seconds: float,
+    texts: Sequence[str] | None = None,
+    desc: str = "evaluate",
+) -> tuple[list[str], np.ndarray | None]:
+    """Run `model.predict` over items 0..n-1 in batches of similar duration.
+
+    load(i) gives item i's float32 mono 16-kHz waveform; texts[i] (optional) is what the joint
+    model's BERT reads instead of its hypothesis. Returns the greedy transcripts ("" for an SER
+    model) and the (n, emotions) probabilities (None for an ASR model), in item order.
+    """
+    hypotheses = [""] * len(durations)
+    probabilities: list[np.ndarray | None] = [None] * len(durations)
+    batches = duration_batches(durations, max_batch_seconds)
+    for indices in tqdm(batches, desc=desc, unit="batch", mininterval=5):
+        waveforms = [load(i) for i in indices]
+        batch = collate(waveforms, None, None, [str(i) for i in indices], processor).to(device)
+        with autocast(device):
+            out = model.predict(batch, texts=[texts[i] for i in indices] if texts else None)
+        for position, index in enumerate(indices):
+            if out["transcripts"] is not None:
+                hypotheses[index] = out["transcripts"][position]
+            if out["emotion_probs"] is not None:
+                probabilities[index] = out["emotion_probs"][position]
+    if any(p is None for p in probabilities):
+        return hypotheses, None
+    return hypotheses, np.stack(probabilities) if probabilities else None
+
+
 def predict_manifest(
     model,
     processor,
@@ -49,32 +83,27 @@ def predict_manifest(
 
     joint_reads_references: the joint model's BERT reads the manifest's reference transcripts
     instead of its own hypotheses (an analysis; the study's evaluations never do)."""
-    hypotheses: dict[str, str] = {}
-    probabilities: dict[str, np.ndarray] = {}
-    batches = duration_batches(manifest["duration"].tolist(), max_batch_seconds)
-    for indices in tqdm(batches, desc="evaluate", unit="batch", mininterval=5):
-        rows = manifest.iloc[indices]
-        waveforms = [read_audio(path) for path in rows["audio_path"]]
-        batch = collate(waveforms, None, None, rows["utt_id"].tolist(), processor).to(device)
-        texts = rows["transcript"].fillna("").tolist() if joint_reads_references else None
-        with autocast(device):
-            out = model.predict(batch, texts=texts)
-        for position, utt_id in enumerate(batch.utt_ids):
-            if out["transcripts"] is not None:
-                hypotheses[utt_id] = out["transcripts"][position]
-            if out["emotion_probs"] is not None:
-                probabilities[utt_id] = out["emotion_probs"][position]
+    paths = manifest["audio_path"].tolist()
+    references = manifest["transcript"].fillna("").tolist()
+    hypotheses, probs = predict_waveforms(
+        model,
+        processor,
+        lambda index: read_audio(paths[index]),
+        manifest["duration"].tolist(),
+        device,
+        max_batch_seconds,
+        texts=references if joint_reads_references else None,
+    )
     frame = pd.DataFrame(
         {
             "utt_id": manifest["utt_id"],
             "speaker": manifest["speaker"],
-            "ref_transcript": manifest["transcript"].fillna(""),
+            "ref_transcript": references,
             "ref_emotion": manifest["emotion"],
+            "hyp_transcript": hypotheses,
         }
     )
-    frame["hyp_transcript"] = [hypotheses.get(u, "") for u in frame["utt_id"]]
-    if probabilities:
-        probs = np.stack([probabilities[u] for u in frame["utt_id"]])
+    if probs is not None:
         frame["pred_emotion"] = [EMOTIONS[i] for i in probs.argmax(axis=1)]
         for column, emotion in enumerate(EMOTIONS):
             frame[f"prob_{emotion}"] = probs[:, column]

@@ -1,0 +1,177 @@
+"""Transcribe and classify audio files with a trained model: the `asrser-predict` command.
+
+    asrser-predict results/models/joint-clean/Ses01F/model call1.wav call2.flac -o out.csv
+
+One row per segment: files longer than `--max-segment-seconds` (the models were trained on
+utterances of at most `data.max_utterance_seconds`) are cut into equal consecutive segments, so a
+long recording never reaches the model in one piece. Columns: file, segment, start_s, end_s, then
+transcript (ASR and joint models), emotion and prob_<emotion> (SER and joint models). Any sample
+rate and channel count is read (averaged to mono, resampled to 16 kHz).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from asrser import SAMPLE_RATE
+from asrser.audio import AudioError, audio_info, read_audio
+
+DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both shipped configs
+
+
+def segment_bounds(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
+    """[start, end) sample bounds of the fewest equal segments of at most `max_samples`.
+
+    Equal lengths rather than full segments and a short tail: a tail of a few frames would give
+    the emotion head almost nothing to pool over.
+    """
+    if max_samples < 1:
+        raise ValueError(f"max_samples must be >= 1, got {max_samples}")
+    count = max(1, math.ceil(n_samples / max_samples))
+    edges = [round(i * n_samples / count) for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def predict_files(
+    model_dir: str | os.PathLike,
+    paths: Sequence[str | os.PathLike],
+    device: str = "auto",
+    threads: int = 1,
+    max_segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
+    max_batch_seconds: float = 60.0,
+) -> pd.DataFrame:
+    """Predictions of the model saved in `model_dir` for each segment of each file.
+
+    The model folder and every file's header are checked before torch and transformers are
+    imported (seconds), so a bad path fails at once with its name.
+    """
+    if max_segment_seconds <= 0:
+        raise ValueError(f"max_segment_seconds must be > 0, got {max_segment_seconds}")
+    if not paths:
+        raise ValueError("no audio files given")
+    if not (Path(model_dir) / "config.json").is_file():
+        raise ValueError(
+            f"'{model_dir}' is not a saved model folder (no config.json); expected a trained "
+            "model such as results/models/joint-clean/Ses01F/model"
+        )
+    for path in paths:
+        if not Path(path).is_file():
+            raise AudioError(f"{path}: no such audio file")
+        if audio_info(path).frames == 0:
+            raise AudioError(f"{path}: empty audio (0 samples)")
+
+    from transformers.utils import logging as transformers_logging
+
+    from asrser.device import resolve_device, set_cpu_threads
+    from asrser.evaluate import predict_waveforms
+    from asrser.models.speech_model import load_model
+
+    set_cpu_threads(threads)
+    transformers_logging.disable_progress_bar()
+    torch_device = resolve_device(device)
+    model, processor = load_model(model_dir, device=torch_device)
+
+    rows, segments = [], []
+    for path in paths:
+        audio = read_audio(path)
+        bounds = segment_bounds(len(audio), int(max_segment_seconds * SAMPLE_RATE))
+        for number, (start, end) in enumerate(bounds):
+            rows.append(
+                {
+                    "file": str(path),
+                    "segment": number,
+                    "start_s": round(start / SAMPLE_RATE, 3),
+                    "end_s": round(end / SAMPLE_RATE, 3),
+                }
+            )
+            segments.append(audio[start:end])
+    transcripts, probs = predict_waveforms(
+        model,
+        processor,
+        segments.__getitem__,
+        [len(segment) / SAMPLE_RATE for segment in segments],
+        torch_device,
+        max_batch_seconds,
+        desc="predict",
+    )
+    frame = pd.DataFrame(rows)
+    if model.task in ("asr", "joint"):
+        frame["transcript"] = transcripts
+    if probs is not None:
+        emotions = list(model.config.emotions)
+        frame["emotion"] = [emotions[i] for i in probs.argmax(axis=1)]
+        for column, emotion in enumerate(emotions):
+            frame[f"prob_{emotion}"] = probs[:, column].round(4)
+    return frame
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="asrser-predict",
+        description="Transcribe and/or classify the emotion of audio files with a model trained "
+        "by the pipeline (a results/models/<model>-<train>/<fold>/model folder).",
+    )
+    parser.add_argument("model_dir", help="saved model folder (config.json, model.safetensors)")
+    parser.add_argument("audio", nargs="+", help="audio files (wav, flac, ...; any rate)")
+    parser.add_argument("-o", "--output", help="write a CSV here (default: print it)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on the CPU")
+    parser.add_argument(
+        "--max-segment-seconds",
+        type=float,
+        default=DEFAULT_SEGMENT_SECONDS,
+        help="longer files are cut into equal segments of at most this length",
+    )
+    parser.add_argument(
+        "--max-batch-seconds", type=float, default=60.0, help="padded audio per batch"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (2 for bad input, with one message)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        frame = predict_files(
+            args.model_dir,
+            args.audio,
+            device=args.device,
+            threads=args.threads,
+            max_segment_seconds=args.max_segment_seconds,
+            max_batch_seconds=args.max_batch_seconds,
+        )
+    except ValueError as error:  # bad paths (AudioError is one) and settings: no torch yet
+        return _report(error)
+    except Exception as error:
+        # Imported here: these modules pull in torch, which a bad path should not wait for.
+        from asrser.device import DeviceError
+        from asrser.models.processing import ModelLoadError
+
+        if not isinstance(error, ModelLoadError | DeviceError):
+            raise
+        return _report(error)
+    if args.output:
+        from asrser.io import write_csv
+
+        write_csv(Path(args.output), frame)
+    else:
+        frame.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _report(error: Exception) -> int:
+    print(f"asrser-predict: error: {error}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

