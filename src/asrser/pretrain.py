@@ -26,9 +26,11 @@ import pandas as pd
 import torch
 
 from asrser.batching import AudioStore, load_utterances, read_manifest
+from asrser.collation import Split
 from asrser.device import resolve_device, set_cpu_threads
 from asrser.io import atomic_dir, write_csv, write_json
-from asrser.train import Split, TrainConfig, TrainingError, fit, plot_curves
+from asrser.train import fit, plot_curves
+from asrser.train_config import TrainConfig, TrainingError
 
 log = logging.getLogger(__name__)
 

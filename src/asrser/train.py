@@ -11,7 +11,9 @@ validation score:
                                     accuracy and 1 - WER)
 
 with ties going to the lower validation loss. With `head_warmup_steps` > 0 the SER and joint
-models first fit their emotion heads on the start encoder's embeddings (asrser.head_warmup).
+models first fit their emotion heads on the start encoder's embeddings (asrser.head_warmup). The
+settings are asrser.train_config.TrainConfig; batches are collated (and kept, or collated ahead
+in worker processes) by asrser.collation.
 
 Determinism and resuming. All randomness of optimizer step s of epoch e (dropout, the encoder's
 time masking, augmentation) is drawn from generators seeded with (seed, e, s) right before the
@@ -37,15 +39,13 @@ import hashlib
 import json
 import logging
 import math
-import multiprocessing
-import pickle
 import random
 import shutil
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,22 +54,23 @@ import torch
 from tqdm import tqdm
 
 from asrser import MODEL_TYPES
-from asrser.augment import AugmentConfig, Augmenter
+from asrser.augment import Augmenter
 from asrser.batching import (
     EMOTION_TASKS,
     TEXT_TASKS,
     AudioStore,
     DurationBatchSampler,
-    Utterance,
     group_by_duration,
     load_utterances,
 )
+from asrser.collation import BatchPrefetcher, Split, make_batch, padded_fraction
 from asrser.config import model_hparams
 from asrser.device import autocast, resolve_device, set_cpu_threads
 from asrser.head_warmup import collect_emotion_inputs, warm_up_heads
 from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
 from asrser.optim import decay_groups
+from asrser.train_config import TrainConfig, TrainingError
 
 log = logging.getLogger(__name__)
 
@@ -95,118 +96,8 @@ HISTORY_COLUMNS = (
 )
 
 
-class TrainingError(RuntimeError):
-    """Training cannot go on (bad settings, or a run that keeps producing non-finite losses)."""
-
-
 class NonFiniteLossError(TrainingError):
     """Too many batches with a NaN/inf loss or gradient."""
-
-
-# ------------------------------------------------------------------------------------ settings
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters (config key `train`; `pretrain` for the demo encoder's pretraining)."""
-
-    seed: int = 0
-    epochs: int = 3
-    max_batch_seconds: float = 32.0  # padded audio seconds per training batch
-    valid_max_batch_seconds: float = 64.0
-    lr_encoder: float = 1e-4
-    lr_heads: float = 1e-3
-    weight_decay: float = 0.01  # on weight matrices; biases and norms are not decayed
-    warmup_fraction: float = 0.1
-    final_lr_fraction: float = 0.05  # the linear decay ends at this fraction of the peak
-    max_grad_norm: float = 5.0
-    alpha: float = 0.1  # joint loss alpha * CE + (1 - alpha) * CTC
-    head_dropout: float = 0.1
-    # Emotion heads fitted on the start encoder's embeddings before fine-tuning (0: off);
-    # asrser.head_warmup says why.
-    head_warmup_steps: int = 0
-    head_warmup_lr: float = 1e-3
-    encoder_overrides: Mapping = field(default_factory=dict)  # e.g. {mask_time_prob: 0.05}
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    cache_audio: bool = True  # keep the split's audio in memory (off for a large corpus)
-    # Processes that collate unaugmented batches ahead of the step (BatchPrefetcher); 0: none.
-    collate_workers: int = 0
-    max_nonfinite_fraction: float = 0.2
-    max_nonfinite_in_row: int = 10
-    max_steps: int | None = None  # stop after this many optimizer steps
-    max_minutes: float | None = None  # stop after this much wall time (pretraining's budget)
-
-    @classmethod
-    def from_dict(cls, values: Mapping | None, key: str = "train") -> TrainConfig:
-        """From a config mapping; errors name `key.field` and what was expected."""
-        values = dict(values or {})
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise TrainingError(
-                f"config key '{key}': unknown keys {unknown}; expected some of {sorted(known)}"
-            )
-        converted = {}
-        for name, value in values.items():
-            if name == "augment":
-                converted[name] = AugmentConfig.from_dict(value, key=f"{key}.augment")
-            elif name == "encoder_overrides":
-                if not isinstance(value, Mapping):
-                    raise TrainingError(f"config key '{key}.{name}': expected a mapping")
-                converted[name] = dict(value)
-            else:
-                converted[name] = _coerce(value, known[name].default, f"{key}.{name}")
-        config = cls(**converted)
-        config.check(key)
-        return config
-
-    def check(self, key: str = "train") -> None:
-        positive = (
-            "epochs",
-            "max_batch_seconds",
-            "valid_max_batch_seconds",
-            "max_nonfinite_in_row",
-        )
-        problems = [f"{name}: expected > 0" for name in positive if not getattr(self, name) > 0]
-        for name in ("lr_encoder", "lr_heads", "weight_decay", "max_grad_norm", "head_warmup_lr"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name}: expected >= 0")
-        for name in ("warmup_fraction", "final_lr_fraction", "alpha", "max_nonfinite_fraction"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                problems.append(f"{name}: expected a value in [0, 1]")
-        if not 0.0 <= self.head_dropout < 1.0:
-            problems.append("head_dropout: expected a value in [0, 1)")
-        for name in ("head_warmup_steps", "collate_workers"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name}: expected >= 0")
-        for name in ("max_steps", "max_minutes"):
-            if getattr(self, name) is not None and not getattr(self, name) > 0:
-                problems.append(f"{name}: expected > 0 or null")
-        if problems:
-            raise TrainingError(f"config key '{key}': " + "; ".join(problems))
-
-    def to_dict(self) -> dict:
-        return json.loads(json.dumps(asdict(self), default=list))
-
-
-def _coerce(value, default, key: str):
-    """Config values are YAML scalars: accept ints for floats, reject strings and the like."""
-    expected = type(default) if default is not None else (int, float)
-    if value is None and default is None:
-        return None
-    if isinstance(value, bool) != (expected is bool):
-        raise TrainingError(f"config key '{key}': expected {_type_name(default)}, got {value!r}")
-    if expected is float and isinstance(value, int | float):
-        return float(value)
-    if expected is int and isinstance(value, int):
-        return value
-    if expected == (int, float) and isinstance(value, int | float):
-        return value
-    if expected is bool and isinstance(value, bool):
-        return value
-    raise TrainingError(f"config key '{key}': expected {_type_name(default)}, got {value!r}")
-
-
-def _type_name(default) -> str:
-    return "a number or null" if default is None else type(default).__name__
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -258,150 +149,6 @@ class StopRequest:
             yield self
         finally:
             signal.signal(signal.SIGTERM, previous)
-
-
-@dataclass
-class Split:
-    """Utterances of one manifest and where their audio comes from.
-
-    With an in-memory audio store, un-augmented batches (validation; training without
-    augmentation) are kept once collated: feature extraction (the log-mel front end runs in numpy)
-    costs as much as a model step on the CPU."""
-
-    name: str
-    utterances: list[Utterance]
-    store: AudioStore
-    batches: dict[tuple[int, ...], object] = field(default_factory=dict, repr=False)
-
-    @property
-    def durations(self) -> list[float]:
-        return [u.duration for u in self.utterances]
-
-    @property
-    def seconds(self) -> float:
-        return float(sum(self.durations))
-
-
-def make_batch(
-    split: Split, indices, processor, task: str, augmenter=None, generator=None, keep: bool = True
-):
-    """Collate the utterances at `indices` (augmented when an augmenter is given). keep=False:
-    do not keep an unaugmented batch for reuse (training will not ask for it again)."""
-    from asrser.models.processing import collate
-
-    key = tuple(indices)
-    if augmenter is None and key in split.batches:
-        return split.batches[key]
-    # An unaugmented batch is kept whole, so its audio need not be (it would double the memory).
-    keep_batch = augmenter is None and split.store.cache and keep
-    items = [split.utterances[i] for i in indices]
-    waveforms = [split.store.waveform(u, keep=not keep_batch) for u in items]
-    if augmenter is not None:
-        waveforms = augmenter(waveforms, generator)
-    batch = collate(
-        waveforms,
-        [u.transcript for u in items] if task in TEXT_TASKS else None,
-        [u.emotion for u in items] if task in EMOTION_TASKS else None,
-        [u.utt_id for u in items],
-        processor,
-    )
-    if keep_batch:
-        split.batches[key] = batch
-    return batch
-
-
-def padded_fraction(batch) -> tuple[int, int]:
-    """(padded, real) positions of a collated batch's model input."""
-    mask = batch.inputs["attention_mask"]
-    real = int(mask.sum())
-    return int(mask.numel()) - real, real
-
-
-# ----------------------------------------------------------------------- collating in a worker
-_WORKER_SPLIT: tuple | None = None  # (split, processor, task) in a collate worker process
-
-
-def _start_collate_worker(split: Split, processor, task: str) -> None:
-    """Initialiser of a collate worker (forked): one thread, and audio never kept (the worker
-    returns each batch and keeps nothing). Slurm's SIGTERM ends it; Ctrl-C is the parent's."""
-    global _WORKER_SPLIT
-    set_cpu_threads(1)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_SPLIT = (replace(split, store=AudioStore(cache=False), batches={}), processor, task)
-
-
-def _collate_in_worker(indices: list[int]) -> bytes:
-    split, processor, task = _WORKER_SPLIT
-    batch = make_batch(split, indices, processor, task, keep=False)
-    # Plain pickle copies the tensors; torch's multiprocessing pickler would share them through
-    # a file descriptor each, and the cache keeps a whole epoch of batches.
-    return pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-class BatchPrefetcher:
-    """Collates the epoch's batches that are not kept yet in `workers` forked processes, a few
-    batches ahead of the step that trains them, and keeps them in the split (where make_batch
-    finds them). Only unaugmented batches are kept, and they are deterministic, so the model is
-    the same as when the training process collates them (tested). On the demo the first
-    pretraining epoch's log-mel features cost ~50 s of 5.5 min, on one core, while the step's
-    second torch thread gained ~5 %. A worker that fails is dropped with a warning: the training
-    process then collates as it would without one."""
-
-    AHEAD = 8
-
-    def __init__(self, split: Split, processor, task: str, batches, workers: int):
-        self.split, self.batches = split, batches
-        self.pending: dict[int, object] = {}
-        self.next_submit = 0
-        self.executor = None
-        missing = sum(tuple(b) not in split.batches for b in batches)
-        if workers and missing and "fork" in multiprocessing.get_all_start_methods():
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.executor = ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_start_collate_worker,
-                initargs=(split, processor, task),
-            )
-            log.info("collating %d batches in %d worker process(es)", missing, workers)
-
-    def __enter__(self) -> BatchPrefetcher:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
-        self.pending.clear()
-
-    def ready(self, step: int) -> None:
-        """Keep batch `step` in the split if a worker collated it; queue the next ones."""
-        if self.executor is None:
-            return
-        try:
-            self.next_submit = max(self.next_submit, step)
-            while self.next_submit < min(step + self.AHEAD, len(self.batches)):
-                key = tuple(self.batches[self.next_submit])
-                if key not in self.split.batches:
-                    self.pending[self.next_submit] = self.executor.submit(
-                        _collate_in_worker, list(key)
-                    )
-                self.next_submit += 1
-            future = self.pending.pop(step, None)
-            if future is not None:
-                self.split.batches[tuple(self.batches[step])] = pickle.loads(future.result())
-        except Exception as error:  # BrokenProcessPool, or the worker's own error
-            log.warning(
-                "collate worker failed (%s: %s); collating in the training process",
-                type(error).__name__,
-                error,
-            )
-            self._close()
 
 
 # ---------------------------------------------------------------------------------- validation
