@@ -131,13 +131,17 @@ def test_the_command_is_installed():
     assert scripts["asrser-predict"].value == "asrser.predict:main"
 
 
-@pytest.mark.parametrize("problem", ["missing audio", "empty audio", "not a model folder"])
+@pytest.mark.parametrize(
+    "problem", ["missing audio", "empty audio", "too short", "not a model folder"]
+)
 def test_bad_input_is_named_and_writes_nothing(tmp_path, saved_models, capsys, problem):
     write_audio(tmp_path / "good.wav", _noise(0.5, seed=6))
     sf.write(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32), 16000)
+    write_audio(tmp_path / "click.wav", _noise(0.05, seed=7))  # no encoder frame in it
     model_dir, audio, named = {
         "missing audio": (saved_models["joint"], "nowhere.wav", "nowhere.wav"),
         "empty audio": (saved_models["joint"], "empty.wav", "empty.wav"),
+        "too short": (saved_models["joint"], "click.wav", "click.wav: 0.050 s of audio"),
         "not a model folder": (tmp_path, "good.wav", "no config.json"),
     }[problem]
     out = tmp_path / "predictions.csv"
@@ -148,6 +152,13 @@ def test_bad_input_is_named_and_writes_nothing(tmp_path, saved_models, capsys, p
     message = capsys.readouterr().err
     assert message.startswith("asrser-predict: error:") and named in message
     assert not out.exists()
+
+
+def test_segments_too_short_for_the_model_are_refused(tmp_path, saved_models, capsys):
+    write_audio(tmp_path / "a.wav", _noise(0.5, seed=8))
+    argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "--max-segment-seconds", "0.1"]
+    assert main(argv) == 2
+    assert "max_segment_seconds must be >= 0.2, got 0.1" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")

@@ -25,6 +25,9 @@ from asrser import SAMPLE_RATE
 from asrser.audio import AudioError, audio_info, read_audio
 
 DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both shipped configs
+# Shorter clips give the encoders no frame at all (wav2vec2's convolutions need 25 ms, the
+# log-mel front end three 10-ms frames) and hold no word anyway.
+MIN_SECONDS = 0.1
 
 
 def segment_bounds(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
@@ -53,8 +56,10 @@ def predict_files(
     The model folder and every file's header are checked before torch and transformers are
     imported (seconds), so a bad path fails at once with its name.
     """
-    if max_segment_seconds <= 0:
-        raise ValueError(f"max_segment_seconds must be > 0, got {max_segment_seconds}")
+    if max_segment_seconds < 2 * MIN_SECONDS:  # segments are at least half of it long
+        raise ValueError(
+            f"max_segment_seconds must be >= {2 * MIN_SECONDS}, got {max_segment_seconds}"
+        )
     if not paths:
         raise ValueError("no audio files given")
     if not (Path(model_dir) / "config.json").is_file():
@@ -65,11 +70,12 @@ def predict_files(
     for path in paths:
         if not Path(path).is_file():
             raise AudioError(f"{path}: no such audio file")
-        if audio_info(path).frames == 0:
-            raise AudioError(f"{path}: empty audio (0 samples)")
+        if (seconds := audio_info(path).duration) < MIN_SECONDS:
+            raise AudioError(f"{path}: {seconds:.3f} s of audio; at least {MIN_SECONDS} s needed")
 
     from transformers.utils import logging as transformers_logging
 
+    from asrser.batching import TEXT_TASKS
     from asrser.device import resolve_device, set_cpu_threads
     from asrser.evaluate import predict_waveforms
     from asrser.models.speech_model import load_model
@@ -103,7 +109,7 @@ def predict_files(
         desc="predict",
     )
     frame = pd.DataFrame(rows)
-    if model.task in ("asr", "joint"):
+    if model.task in TEXT_TASKS:
         frame["transcript"] = transcripts
     if probs is not None:
         emotions = list(model.config.emotions)
