@@ -88,7 +88,6 @@ def predict_files(
     torch_device = resolve_device(device)
     model, processor = load_model(model_dir, device=torch_device)
 
-    groups = file_groups(durations, GROUP_SECONDS)
     frames = [
         _predict_group(
             model,
@@ -98,7 +97,7 @@ def predict_files(
             max_segment_seconds,
             max_batch_seconds,
         )
-        for group in groups
+        for group in file_groups(durations, GROUP_SECONDS)
     ]
     return pd.concat(frames, ignore_index=True)
 
