@@ -5,9 +5,10 @@
 One row per segment: each file is split at its pauses into stretches of speech, and a stretch
 longer than `--max-segment-seconds` (the models were trained on utterances of at most
 `data.max_utterance_seconds`) is cut further at its quietest points (asrser.segmentation), so a
-long recording reaches the model utterance by utterance, as it was trained. Columns: file, segment, start_s, end_s, then
-transcript (ASR and joint models), emotion and prob_<emotion> (SER and joint models). Any sample
-rate and channel count is read (averaged to mono, resampled to 16 kHz).
+long recording reaches the model about utterance by utterance, as it was trained. Columns: file,
+segment, start_s, end_s, then transcript (ASR and joint models), emotion and prob_<emotion> (SER
+and joint models). Any sample rate and channel count is read (averaged to mono, resampled to
+16 kHz).
 """
 
 from __future__ import annotations
