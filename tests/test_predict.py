@@ -12,7 +12,7 @@ import torch
 from tiny_models import ENCODER_KINDS, tiny_encoder
 
 from asrser import EMOTIONS
-from asrser.audio import read_audio, write_audio
+from asrser.audio import read_audio, read_channels, write_audio
 from asrser.evaluate import predict_manifest
 from asrser.models.speech_model import build_model, load_model, save_model
 from asrser.predict import file_groups, main, predict_files
@@ -123,6 +123,30 @@ def test_long_file_is_split_and_predicted_as_its_segments(tmp_path, saved_models
         np.testing.assert_allclose(whole["end_s"][:2], [0.6, 1.5], atol=0.01)
     assert whole["transcript"].tolist() == separate["transcript"].tolist()
     np.testing.assert_allclose(whole[PROB_COLUMNS], separate[PROB_COLUMNS], atol=1e-4)
+
+
+def test_each_channel_is_predicted_on_its_own_when_asked(tmp_path, saved_models):
+    """A call with one party per channel: each party's speech, where it is, from its channel."""
+    left, right = _noise(1.6, seed=10, sample_rate=8000), _noise(1.6, seed=11, sample_rate=8000)
+    left[5600:] = 0.0  # the agent speaks first (0-0.7 s), the caller after (0.9-1.6 s)
+    right[:7200] = 0.0
+    sf.write(tmp_path / "call.wav", np.stack([left, right], axis=1), 8000)  # telephony
+    for channel, audio in enumerate(read_channels(tmp_path / "call.wav")):
+        assert len(audio) == 25600  # resampled to 16 kHz
+        sf.write(tmp_path / f"party{channel}.wav", audio, 16000, subtype="FLOAT")
+
+    frame = predict_files(saved_models["joint"], [tmp_path / "call.wav"], split_channels=True)
+    assert list(frame.columns[:5]) == ["file", "channel", "segment", "start_s", "end_s"]
+    assert frame["channel"].tolist() == [0, 1]
+    np.testing.assert_allclose(frame["start_s"], [0.0, 0.8], atol=0.01)
+    np.testing.assert_allclose(frame["end_s"], [0.8, 1.6], atol=0.01)
+    parties = predict_files(
+        saved_models["joint"], [tmp_path / "party0.wav", tmp_path / "party1.wav"]
+    )
+    assert frame["transcript"].tolist() == parties["transcript"].tolist()
+    np.testing.assert_allclose(frame[PROB_COLUMNS], parties[PROB_COLUMNS], atol=1e-4)
+    mixed = predict_files(saved_models["joint"], [tmp_path / "call.wav"])
+    assert "channel" not in mixed.columns
 
 
 def test_cli_splits_at_pauses_unless_asked_for_whole_files(tmp_path, saved_models):

@@ -53,16 +53,29 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> n
     return out.numpy().astype(np.float32, copy=False)
 
 
-def read_audio(path: str | os.PathLike, target_sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Read a file as float32 mono at `target_sr` (channels averaged, resampled when needed)."""
+def _read_frames(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """(frames, channels) float32 samples and the sample rate; AudioError naming the file."""
     try:
         audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:
         raise AudioError(f"{path}: unreadable audio ({exc})") from exc
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: empty audio (0 samples)")
+    return audio, sr
+
+
+def read_audio(path: str | os.PathLike, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Read a file as float32 mono at `target_sr` (channels averaged, resampled when needed)."""
+    audio, sr = _read_frames(path)
     mono = audio.mean(axis=1) if audio.shape[1] > 1 else audio[:, 0]
     return resample(np.ascontiguousarray(mono, dtype=np.float32), sr, target_sr)
+
+
+def read_channels(path: str | os.PathLike, target_sr: int = SAMPLE_RATE) -> list[np.ndarray]:
+    """Each channel of a file as float32 mono at `target_sr` (a call recorded with one party on
+    each channel: each party on its own)."""
+    audio, sr = _read_frames(path)
+    return [resample(np.ascontiguousarray(channel), sr, target_sr) for channel in audio.T]
 
 
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:

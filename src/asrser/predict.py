@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from asrser import SAMPLE_RATE
-from asrser.audio import AudioError, audio_info, read_audio
+from asrser.audio import AudioError, audio_info, read_audio, read_channels
 from asrser.segmentation import DEFAULT_MIN_PAUSE_SECONDS, PAD_SECONDS, segment_bounds
 
 DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both shipped configs
@@ -43,12 +43,14 @@ def predict_files(
     max_segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
     max_batch_seconds: float = 60.0,
     min_pause_seconds: float | None = DEFAULT_MIN_PAUSE_SECONDS,
+    split_channels: bool = False,
 ) -> pd.DataFrame:
     """Predictions of the model saved in `model_dir` for each segment of each file.
 
     The model folder and every file's header are checked before torch and transformers are
     imported (seconds), so a bad path fails at once with its name. min_pause_seconds None keeps
-    each file whole, cut only where longer than max_segment_seconds.
+    each file whole, cut only where longer than max_segment_seconds. split_channels predicts
+    each channel of a file on its own (rows then carry a `channel` column) instead of their mix.
     """
     if max_segment_seconds < 2 * MIN_SECONDS:  # segments are at least half of it long
         raise ValueError(
@@ -68,9 +70,12 @@ def predict_files(
     for path in paths:
         if not Path(path).is_file():
             raise AudioError(f"{path}: no such audio file")
-        if (seconds := audio_info(path).duration) < MIN_SECONDS:
-            raise AudioError(f"{path}: {seconds:.3f} s of audio; at least {MIN_SECONDS} s needed")
-        durations.append(seconds)
+        info = audio_info(path)
+        if info.duration < MIN_SECONDS:
+            raise AudioError(
+                f"{path}: {info.duration:.3f} s of audio; at least {MIN_SECONDS} s needed"
+            )
+        durations.append(info.duration * (info.channels if split_channels else 1))
 
     from transformers.utils import logging as transformers_logging
 
@@ -91,6 +96,7 @@ def predict_files(
             max_segment_seconds,
             max_batch_seconds,
             min_pause_seconds,
+            split_channels,
         )
         for group in file_groups(durations, GROUP_SECONDS)
     ]
@@ -118,6 +124,7 @@ def _predict_group(
     max_segment_seconds: float,
     max_batch_seconds: float,
     min_pause_seconds: float | None,
+    split_channels: bool,
 ) -> pd.DataFrame:
     """Rows of one group of files: each file decoded once, cut into segments, predicted."""
     from asrser.batching import TEXT_TASKS
@@ -125,20 +132,24 @@ def _predict_group(
 
     rows, segments = [], []
     for path in paths:
-        audio = read_audio(path)
-        bounds = segment_bounds(
-            audio, int(max_segment_seconds * SAMPLE_RATE), SAMPLE_RATE, min_pause_seconds
-        )
-        for number, (start, end) in enumerate(bounds):
-            rows.append(
-                {
-                    "file": str(path),
-                    "segment": number,
-                    "start_s": round(start / SAMPLE_RATE, 3),
-                    "end_s": round(end / SAMPLE_RATE, 3),
-                }
+        tracks = read_channels(path) if split_channels else [read_audio(path)]
+        for channel, audio in enumerate(tracks):
+            bounds = segment_bounds(
+                audio, int(max_segment_seconds * SAMPLE_RATE), SAMPLE_RATE, min_pause_seconds
             )
-            segments.append(audio[start:end])
+            for number, (start, end) in enumerate(bounds):
+                row = (
+                    {"file": str(path), "channel": channel}
+                    if split_channels
+                    else {"file": str(path)}
+                )
+                row.update(
+                    segment=number,
+                    start_s=round(start / SAMPLE_RATE, 3),
+                    end_s=round(end / SAMPLE_RATE, 3),
+                )
+                rows.append(row)
+                segments.append(audio[start:end])
     transcripts, probs = predict_waveforms(
         model,
         processor,
@@ -188,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not split at pauses: cut only files longer than --max-segment-seconds",
     )
     parser.add_argument(
+        "--split-channels",
+        action="store_true",
+        help="predict each channel on its own (a call with one party per channel) instead of "
+        "their mix; adds a 'channel' column",
+    )
+    parser.add_argument(
         "--max-batch-seconds", type=float, default=60.0, help="padded audio per batch"
     )
     return parser
@@ -206,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_segment_seconds=args.max_segment_seconds,
             max_batch_seconds=args.max_batch_seconds,
             min_pause_seconds=None if args.whole_files else args.min_pause_seconds,
+            split_channels=args.split_channels,
         )
     except ValueError as error:  # bad paths (AudioError is one) and settings: no torch yet
         return _report(error)
