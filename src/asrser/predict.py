@@ -30,6 +30,8 @@ DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both ship
 # Shorter clips give the encoders no frame at all (wav2vec2's convolutions need 25 ms, the
 # log-mel front end three 10-ms frames) and hold no word anyway.
 MIN_SECONDS = 0.1
+# What a folder given on the command line is searched for (formats soundfile reads).
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".caf", ".w64")
 # Files are decoded and predicted in groups of about this much audio (~115 MB of float32 at
 # 16 kHz), so a folder of long calls is never held in memory at once.
 GROUP_SECONDS = 1800.0
@@ -48,7 +50,8 @@ def predict_files(
     """Predictions of the model saved in `model_dir` for each segment of each file.
 
     The model folder and every file's header are checked before torch and transformers are
-    imported (seconds), so a bad path fails at once with its name. min_pause_seconds None keeps
+    imported (seconds), so a bad path fails at once with its name. A folder in `paths` stands
+    for the audio files under it. min_pause_seconds None keeps
     each file whole, cut only where longer than max_segment_seconds. split_channels predicts
     each channel of a file on its own (rows then carry a `channel` column) instead of their mix.
     """
@@ -66,6 +69,7 @@ def predict_files(
             f"'{model_dir}' is not a saved model folder (no config.json); expected a trained "
             "model such as results/models/joint-clean/Ses01F/model"
         )
+    paths = audio_files(paths)
     durations = []
     for path in paths:
         if not Path(path).is_file():
@@ -101,6 +105,26 @@ def predict_files(
         for group in file_groups(durations, GROUP_SECONDS)
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
+    """`paths` with each folder replaced by the audio files under it (by suffix, sorted)."""
+    files: list[str | os.PathLike] = []
+    for path in paths:
+        if not Path(path).is_dir():
+            files.append(path)
+            continue
+        found = sorted(
+            str(child)
+            for child in Path(path).rglob("*")
+            if child.suffix.lower() in AUDIO_SUFFIXES and child.is_file()
+        )
+        if not found:
+            raise AudioError(
+                f"{path}: a folder without audio files (expected {', '.join(AUDIO_SUFFIXES)})"
+            )
+        files += found
+    return files
 
 
 def file_groups(durations: Sequence[float], max_seconds: float) -> list[list[int]]:
@@ -177,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
         "by the pipeline (a results/models/<model>-<train>/<fold>/model folder).",
     )
     parser.add_argument("model_dir", help="saved model folder (config.json, model.safetensors)")
-    parser.add_argument("audio", nargs="+", help="audio files (wav, flac, ...; any rate)")
+    parser.add_argument(
+        "audio", nargs="+", help="audio files (wav, flac, ...; any rate) or folders of them"
+    )
     parser.add_argument("-o", "--output", help="write a CSV here (default: print it)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--threads", type=int, default=1, help="torch threads on the CPU")
