@@ -34,7 +34,7 @@ THRESHOLD_SHARE, MIN_CONTRAST_DB = 0.4, 10.0
 # cough, a noise floor that swells) are counted as pause.
 SPEECH_SHARE = 0.75
 # Between sentences and turns; shorter gaps (commas, hesitations, stop closures) occur inside
-# sentences. On the demo's one-minute recordings 0.3 s split 22 of 400 utterances, 0.5 s none.
+# sentences. On the demo's one-minute recordings 0.3 s split 22 of 400 utterances, 0.5 s one.
 DEFAULT_MIN_PAUSE_SECONDS = 0.5
 PAD_SECONDS = 0.1  # of pause kept at each side of a stretch of speech (word onsets and tails)
 
