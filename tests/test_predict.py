@@ -224,7 +224,7 @@ def test_bad_input_is_named_and_writes_nothing(tmp_path, saved_models, capsys, p
     assert not out.exists()
 
 
-def test_segments_too_short_for_the_model_are_refused(tmp_path, saved_models, capsys):
+def test_settings_out_of_range_are_refused(tmp_path, saved_models, capsys):
     write_audio(tmp_path / "a.wav", _noise(0.5, seed=8))
     argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "--max-segment-seconds", "0.1"]
     assert main(argv) == 2
@@ -232,6 +232,9 @@ def test_segments_too_short_for_the_model_are_refused(tmp_path, saved_models, ca
     argv[-2:] = ["--min-pause-seconds", "0.1"]
     assert main(argv) == 2
     assert "min_pause_seconds must be >= 0.2, got 0.1" in capsys.readouterr().err
+    argv[-2:] = ["--threads", "0"]
+    assert main(argv) == 2
+    assert "threads must be >= 1, got 0" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")

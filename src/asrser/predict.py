@@ -41,7 +41,7 @@ def predict_files(
     model_dir: str | os.PathLike,
     paths: Sequence[str | os.PathLike],
     device: str = "auto",
-    threads: int = 1,
+    threads: int | None = None,
     max_segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
     max_batch_seconds: float = 60.0,
     min_pause_seconds: float | None = DEFAULT_MIN_PAUSE_SECONDS,
@@ -51,10 +51,13 @@ def predict_files(
 
     The model folder and every file's header are checked before torch and transformers are
     imported (seconds), so a bad path fails at once with its name. A folder in `paths` stands
-    for the audio files under it. min_pause_seconds None keeps
-    each file whole, cut only where longer than max_segment_seconds. split_channels predicts
-    each channel of a file on its own (rows then carry a `channel` column) instead of their mix.
+    for the audio files under it. threads None: the cores this process may use.
+    min_pause_seconds None keeps each file whole, cut only where longer than
+    max_segment_seconds. split_channels predicts each channel of a file on its own (rows then
+    carry a `channel` column) instead of their mix.
     """
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
     if max_segment_seconds < 2 * MIN_SECONDS:  # segments are at least half of it long
         raise ValueError(
             f"max_segment_seconds must be >= {2 * MIN_SECONDS}, got {max_segment_seconds}"
@@ -86,7 +89,7 @@ def predict_files(
     from asrser.device import resolve_device, set_cpu_threads
     from asrser.models.speech_model import load_model
 
-    set_cpu_threads(threads)
+    set_cpu_threads(threads or len(os.sched_getaffinity(0)))
     transformers_logging.disable_progress_bar()
     torch_device = resolve_device(device)
     model, processor = load_model(model_dir, device=torch_device)
@@ -206,18 +209,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-o", "--output", help="write a CSV here (default: print it)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--threads", type=int, default=1, help="torch threads on the CPU")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads on the CPU (default: the cores this process may use, "
+        f"{len(os.sched_getaffinity(0))} here)",
+    )
     parser.add_argument(
         "--max-segment-seconds",
         type=float,
         default=DEFAULT_SEGMENT_SECONDS,
-        help="longer stretches of speech are cut at their quietest points",
+        help="longer stretches of speech are cut at their quietest points (default: %(default)s)",
     )
     parser.add_argument(
         "--min-pause-seconds",
         type=float,
         default=DEFAULT_MIN_PAUSE_SECONDS,
-        help="files are split into stretches of speech at pauses at least this long",
+        help="files are split into stretches of speech at pauses at least this long "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--whole-files",
@@ -231,7 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
         "their mix; adds a 'channel' column",
     )
     parser.add_argument(
-        "--max-batch-seconds", type=float, default=60.0, help="padded audio per batch"
+        "--max-batch-seconds",
+        type=float,
+        default=60.0,
+        help="padded audio per batch (default: %(default)s)",
     )
     return parser
 
