@@ -1,10 +1,11 @@
-"""Long recordings: asrser-predict's segmentation against its alternatives, in WER.
+"""Long recordings: asrser-predict's segmentation against its alternatives, in WER and accuracy.
 
 Rebuilds one speaker's side of each synthetic IEMOCAP dialog as one recording (the utterances at
 their start times in room tone, about a minute each; optionally under a MUSAN noise file looped
-over the whole recording at --snr-db relative to the speech), transcribes it with the ASR model
-of the fold that holds that speaker out, and prints the pooled WER against the dialog's text
-for four ways of cutting it, each with segments of at most --max-segment-seconds:
+over the whole recording at --snr-db relative to the speech), predicts it with the --model of the
+fold that holds that speaker out, and prints the pooled WER against the dialog's text and (SER
+and joint models) the emotion accuracy of its utterances, each judged by the segment most of it
+falls in, for four ways of cutting it, each with segments of at most --max-segment-seconds:
 
 - utterances: the corpus' own utterance boundaries (what the evaluation sees; the reference);
 - pauses: stretches of speech between pauses, long ones cut at their quietest points (the
@@ -111,12 +112,15 @@ def main() -> None:
     hypotheses = {(snr, name): [] for snr in args.snr_db for name in strategies}
     segments = dict.fromkeys(hypotheses, 0)
     split_utterances = dict.fromkeys(hypotheses, 0)
-    references = []
+    correct_emotions = dict.fromkeys(hypotheses, 0)
+    references, emotions = [], 0
     for fold, speaker_rows in manifest.groupby("speaker"):
         model, processor = load_model(models / fold / "model", device=device)
         for number, (_, rows) in enumerate(speaker_rows.groupby("dialog")):
             clean, spans = dialog_recording(rows, read_audio)
-            references.append(" ".join(rows.sort_values("start")["transcript"]))
+            rows = rows.sort_values("start")
+            references.append(" ".join(rows["transcript"]))
+            emotions += len(rows)
             for snr in args.snr_db:
                 recording = (
                     clean if snr == "none" else add_noise(clean, spans, noise, float(snr), number)
@@ -124,7 +128,7 @@ def main() -> None:
                 for name, cutter in strategies.items():
                     bounds = cutter(recording, spans)
                     pieces = [recording[a:b] for a, b in bounds]
-                    texts, _ = predict_waveforms(
+                    texts, probs = predict_waveforms(
                         model,
                         processor,
                         pieces.__getitem__,
@@ -135,21 +139,32 @@ def main() -> None:
                     )
                     hypotheses[snr, name].append(" ".join(t for t in texts if t))
                     segments[snr, name] += len(bounds)
-                    split_utterances[snr, name] += sum(
-                        sum(min(b, end) > max(a, start) for start, end in bounds) > 1
-                        for a, b in spans
+                    # Overlap of each utterance (row) with each segment (column).
+                    overlap = np.array(
+                        [
+                            [max(0, min(b, end) - max(a, start)) for start, end in bounds]
+                            for a, b in spans
+                        ]
                     )
+                    split_utterances[snr, name] += int(((overlap > 0).sum(axis=1) > 1).sum())
+                    if probs is not None:  # each utterance judged by the segment most of it is in
+                        predicted = probs.argmax(axis=1)[overlap.argmax(axis=1)]
+                        labels = [model.config.emotions.index(e) for e in rows["emotion"]]
+                        correct_emotions[snr, name] += int(
+                            ((predicted == labels) & (overlap.max(axis=1) > 0)).sum()
+                        )
     print(
         f"{len(references)} recordings ({sum(len(r.split()) for r in references)} words), "
         f"model {args.model} of each one's held-out speaker, segments <= "
         f"{args.max_segment_seconds:g} s"
     )
-    print("SNR dB  cutting     segments  utterances split  WER")
+    print("SNR dB  cutting     segments  utterances split  WER    emotion accuracy")
     for (snr, name), texts in hypotheses.items():
-        wer = word_error_counts(references, texts).wer
+        wer = word_error_counts(references, texts).wer if any(texts) else math.nan
+        accuracy = correct_emotions[snr, name] / emotions if model.task != "asr" else math.nan
         print(
             f"{snr:>6s}  {name:10s}  {segments[snr, name]:8d}  "
-            f"{split_utterances[snr, name]:16d}  {wer:.3f}"
+            f"{split_utterances[snr, name]:16d}  {wer:.3f}  {accuracy:.3f}"
         )
 
 
