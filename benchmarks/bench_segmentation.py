@@ -100,7 +100,8 @@ def main() -> None:
     manifest = pd.read_csv(manifest_path)
     musan = pd.read_csv(musan_path)
     noise_files = musan[(musan["type"] == "noise") & (musan["pool"] == "test")]["audio_path"]
-    noise = np.concatenate([read_audio(p) for p in noise_files])
+    # One kind of background per recording, as in a call (the test pool's files in turn).
+    noises = [read_audio(p) for p in noise_files]
     limit = int(args.max_segment_seconds * RATE)
     strategies = {
         "utterances": lambda audio, spans: spans,
@@ -116,14 +117,17 @@ def main() -> None:
     references, emotions = [], 0
     for fold, speaker_rows in manifest.groupby("speaker"):
         model, processor = load_model(models / fold / "model", device=device)
-        for number, (_, rows) in enumerate(speaker_rows.groupby("dialog")):
+        for _, rows in speaker_rows.groupby("dialog"):
+            number = len(references)
             clean, spans = dialog_recording(rows, read_audio)
             rows = rows.sort_values("start")
             references.append(" ".join(rows["transcript"]))
             emotions += len(rows)
             for snr in args.snr_db:
                 recording = (
-                    clean if snr == "none" else add_noise(clean, spans, noise, float(snr), number)
+                    clean
+                    if snr == "none"
+                    else add_noise(clean, spans, noises[number % len(noises)], float(snr), number)
                 )
                 for name, cutter in strategies.items():
                     bounds = cutter(recording, spans)

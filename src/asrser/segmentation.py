@@ -24,15 +24,18 @@ CUT_WINDOW_SECONDS = 0.2
 # Points this close to the quietest count as equally quiet (a noise floor wobbles by a few dB),
 # and the latest of them is taken: the next segment then has the most room to reach a pause.
 QUIET_MARGIN_DB = 3.0
-# The file's speech level and noise floor are these percentiles of its 50-ms loudness (robust to
-# clicks and to a file that is mostly silence or mostly speech).
+# The speech level is this percentile of the file's 50-ms loudness, the noise floor that
+# percentile within FLOOR_SPAN_SECONDS either side (robust to clicks, to a file that is mostly
+# silence or mostly speech, and to a background that changes: a fan switched on, a new room).
 FLOOR_PERCENTILE, SPEECH_PERCENTILE = 10, 98
+FLOOR_SPAN_SECONDS = 3.0
+FLOOR_STEP_SECONDS = 0.5  # the local floor is computed this often and interpolated between
 # A window is quiet below floor + this share of the speech-to-floor range; with less range than
-# MIN_CONTRAST_DB the file has no pause to find (steady noise, or speech throughout).
-THRESHOLD_SHARE, MIN_CONTRAST_DB = 0.4, 10.0
+# MIN_CONTRAST_DB over the whole file there is no pause to find (steady noise, speech throughout).
+THRESHOLD_SHARE, MIN_CONTRAST_DB = 0.3, 10.0
 # Speech reaches this share of the range somewhere in each stretch; quieter bursts (a door, a
 # cough, a noise floor that swells) are counted as pause.
-SPEECH_SHARE = 0.75
+SPEECH_SHARE = 0.5
 # Between sentences and turns; shorter gaps (commas, hesitations, stop closures) occur inside
 # sentences. On the demo's one-minute recordings 0.3 s split 22 of 400 utterances, 0.5 s one.
 DEFAULT_MIN_PAUSE_SECONDS = 0.5
@@ -47,6 +50,18 @@ def loudness_db(audio: np.ndarray, hop: int, window: int) -> np.ndarray:
     ends = np.clip(centres + window // 2, 0, len(audio))
     mean = (power[ends] - power[starts]) / np.maximum(ends - starts, 1)
     return 10.0 * np.log10(mean + 1e-10)
+
+
+def local_floor(loudness: np.ndarray, span: int, step: int) -> np.ndarray:
+    """FLOOR_PERCENTILE of `loudness` within `span` points either side of every `step`-th
+    point, interpolated to every point (full windows only: near the ends, the first or last)."""
+    width = 2 * span + 1
+    if len(loudness) <= width:
+        return np.full(len(loudness), np.percentile(loudness, FLOOR_PERCENTILE))
+    grid = np.arange(0, len(loudness), step)
+    starts = np.clip(grid - span, 0, len(loudness) - width)
+    windows = np.lib.stride_tricks.sliding_window_view(loudness, width)[starts]
+    return np.interp(np.arange(len(loudness)), grid, np.percentile(windows, FLOOR_PERCENTILE, 1))
 
 
 def _runs(mask: np.ndarray) -> np.ndarray:
@@ -74,10 +89,16 @@ def speech_stretches(
     whole = [(0, len(audio))]
     if speech - floor < MIN_CONTRAST_DB:
         return whole
-    quiet = loudness < floor + THRESHOLD_SHARE * (speech - floor)
+    points = round(1 / HOP_SECONDS)  # per second
+    floor = local_floor(
+        loudness, round(FLOOR_SPAN_SECONDS * points), round(FLOOR_STEP_SECONDS * points)
+    )
+    contrast = np.maximum(speech - floor, 0.0)
+    quiet = loudness < floor + THRESHOLD_SHARE * contrast
     # A loud run that never reaches SPEECH_SHARE of the range is a noise burst: part of a pause.
+    speech_like = loudness >= floor + SPEECH_SHARE * contrast
     for a, b in _runs(~quiet):
-        if loudness[a:b].max() < floor + SPEECH_SHARE * (speech - floor):
+        if not speech_like[a:b].any():
             quiet[a:b] = True
     runs = _runs(quiet)
     # A run of quiet window centres; the quiet audio reaches half a window beyond its ends, and
