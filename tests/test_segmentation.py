@@ -9,6 +9,7 @@ import pytest
 
 from asrser.segmentation import (
     PAD_SECONDS,
+    local_floor,
     loudness_db,
     quietest_cuts,
     segment_bounds,
@@ -60,6 +61,20 @@ def test_stretches_are_the_sentences_with_a_little_pause_around_them(noise_db):
         assert first - PAD - 100 <= start <= first  # the onset kept, with some pause before it
         assert last <= end <= last + PAD + 100
     assert stretches[0][0] == 0 and stretches[-1][1] == len(audio)
+
+
+def test_pauses_are_found_when_the_background_changes_level():
+    """A quiet room, then a fan 30 dB louder: the pauses in both parts, against their own floor."""
+    sentences = [1.2, 0.8, 1.5, 1.0, 1.3, 0.9, 1.4, 1.1]
+    audio, spans = _speech_like(sentences, pause_seconds=1.0)
+    half = spans[4][0] - RATE // 2  # the fan starts in the pause before the fifth sentence
+    background = np.random.default_rng(3).standard_normal(len(audio))
+    background[:half] *= 0.001  # -60 dB
+    background[half:] *= 0.03  # -30 dB: 20 dB under the speech (-10.5 dB)
+    stretches = speech_stretches(audio + background, RATE)
+    assert len(stretches) == len(sentences)
+    for (start, end), (first, last) in zip(stretches, spans, strict=True):
+        assert start <= first and last <= end
 
 
 def test_leading_and_trailing_silence_are_left_out():
@@ -140,6 +155,15 @@ def test_cuts_cover_the_audio_and_respect_the_limits(kind, seconds, max_seconds)
         "speech": lambda: _speech_like([seconds], 0.0)[0][:n_samples],
     }[kind]()
     _check_tiling(quietest_cuts(audio, max_samples, RATE), n_samples, max_samples)
+
+
+def test_local_floor_follows_a_step_in_the_background():
+    loudness = np.concatenate([np.full(1000, -60.0), np.full(1000, -30.0)])
+    floor = local_floor(loudness, span=300, step=50)
+    assert np.allclose(floor[:600], -60.0) and np.allclose(floor[1400:], -30.0)
+    assert np.all(np.diff(floor) >= 0)  # the step, spread over the span around it
+    short = np.arange(10.0)  # shorter than a window: the file's own percentile
+    assert np.allclose(local_floor(short, span=300, step=50), np.percentile(short, 10))
 
 
 def test_loudness_is_the_windowed_mean_power_in_db():
