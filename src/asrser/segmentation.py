@@ -2,7 +2,7 @@
 
 The models were trained on single utterances, and they transcribe a stretch of several sentences
 with the silences between them much worse than the same sentences one by one (the demo's ASR
-models on minute-long recordings: WER 0.455 split at pauses, 1.29 cut only for length; README,
+models on minute-long recordings: WER 0.453 split at pauses, 1.29 cut only for length; README,
 benchmarks/bench_segmentation.py). So a recording is first split into its stretches of speech at
 pauses of at least `min_pause_seconds`, found by loudness relative to the file's own (so the same
 settings serve a clean recording and a noisy call), and only a stretch still longer than the
@@ -35,9 +35,9 @@ FLOOR_STEP_SECONDS = 0.5  # the local floor is computed this often and interpola
 THRESHOLD_SHARE, MIN_CONTRAST_DB = 0.3, 10.0
 # Speech reaches this share of the range somewhere in each stretch; quieter bursts (a door, a
 # cough, a noise floor that swells) are counted as pause.
-SPEECH_SHARE = 0.5
+SPEECH_SHARE = 0.6
 # Between sentences and turns; shorter gaps (commas, hesitations, stop closures) occur inside
-# sentences. On the demo's one-minute recordings 0.3 s split 22 of 400 utterances, 0.5 s one.
+# sentences. On the demo's one-minute recordings 0.3 s split 22 of 400 utterances, 0.5 s none.
 DEFAULT_MIN_PAUSE_SECONDS = 0.5
 PAD_SECONDS = 0.1  # of pause kept at each side of a stretch of speech (word onsets and tails)
 
