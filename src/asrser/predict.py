@@ -63,7 +63,7 @@ def predict_files(
             f"max_segment_seconds must be >= {2 * MIN_SECONDS}, got {max_segment_seconds}"
         )
     if min_pause_seconds is not None and min_pause_seconds < 2 * PAD_SECONDS:
-        # Then every stretch, keeping PAD_SECONDS of the pauses around it, is >= MIN_SECONDS.
+        # Every stretch keeps PAD_SECONDS of the pauses around it: so it is >= MIN_SECONDS.
         raise ValueError(f"min_pause_seconds must be >= {2 * PAD_SECONDS}, got {min_pause_seconds}")
     if not paths:
         raise ValueError("no audio files given")
@@ -89,7 +89,7 @@ def predict_files(
     from asrser.device import resolve_device, set_cpu_threads
     from asrser.models.speech_model import load_model
 
-    set_cpu_threads(threads or len(os.sched_getaffinity(0)))
+    set_cpu_threads(threads or available_cores())
     transformers_logging.disable_progress_bar()
     torch_device = resolve_device(device)
     model, processor = load_model(model_dir, device=torch_device)
@@ -108,6 +108,14 @@ def predict_files(
         for group in file_groups(durations, GROUP_SECONDS)
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def available_cores() -> int:
+    """The cores this process may use (its CPU affinity, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
@@ -164,18 +172,10 @@ def _predict_group(
             bounds = segment_bounds(
                 audio, int(max_segment_seconds * SAMPLE_RATE), SAMPLE_RATE, min_pause_seconds
             )
+            where = {"file": str(path)} | ({"channel": channel} if split_channels else {})
             for number, (start, end) in enumerate(bounds):
-                row = (
-                    {"file": str(path), "channel": channel}
-                    if split_channels
-                    else {"file": str(path)}
-                )
-                row.update(
-                    segment=number,
-                    start_s=round(start / SAMPLE_RATE, 3),
-                    end_s=round(end / SAMPLE_RATE, 3),
-                )
-                rows.append(row)
+                start_s, end_s = round(start / SAMPLE_RATE, 3), round(end / SAMPLE_RATE, 3)
+                rows.append({**where, "segment": number, "start_s": start_s, "end_s": end_s})
                 segments.append(audio[start:end])
     transcripts, probs = predict_waveforms(
         model,
@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         help="torch threads on the CPU (default: the cores this process may use, "
-        f"{len(os.sched_getaffinity(0))} here)",
+        f"{available_cores()} here)",
     )
     parser.add_argument(
         "--max-segment-seconds",
