@@ -167,9 +167,8 @@ def segment_bounds(
 ) -> list[tuple[int, int]]:
     """The segments a recording is predicted in: its stretches of speech (see speech_stretches),
     each cut at its quietest points where longer than `max_samples`. min_pause_seconds None
-    keeps the file whole apart from those cuts (they then cover it end to end)."""
-    if max_samples < 2:
-        raise ValueError(f"max_samples must be >= 2, got {max_samples}")
+    keeps the file whole apart from those cuts (they then cover it end to end). There is always
+    at least one stretch, so quietest_cuts checks `max_samples`."""
     stretches = (
         [(0, len(audio))]
         if min_pause_seconds is None
