@@ -249,3 +249,103 @@ def test_asking_for_a_missing_gpu_is_an_error(tmp_path, saved_models, capsys):
     write_audio(tmp_path / "a.wav", _noise(0.5, seed=7))
     assert main([str(saved_models["asr"]), str(tmp_path / "a.wav"), "--device", "cuda"]) == 2
     assert "no CUDA GPU is visible" in capsys.readouterr().err
+
+
+class _StopAfter:
+    """_predict_group that is 'killed' (KeyboardInterrupt, as SIGTERM gives) at its n-th call."""
+
+    def __init__(self, real, calls_before_kill=None):
+        self.real, self.calls_before_kill, self.files = real, calls_before_kill, []
+
+    def __call__(self, model, processor, paths, *args, **kwargs):
+        if self.calls_before_kill is not None and len(self.files) == self.calls_before_kill:
+            raise KeyboardInterrupt(143)
+        self.files.append([str(path) for path in paths])
+        return self.real(model, processor, paths, *args, **kwargs)
+
+
+def _three_files(tmp_path):
+    paths = []
+    for seed in range(3):
+        paths.append(tmp_path / f"call{seed}.wav")
+        write_audio(paths[-1], _noise(0.5 + 0.2 * seed, seed=20 + seed))
+    return paths
+
+
+def test_a_killed_run_resumes_where_it_stopped(tmp_path, saved_models, monkeypatch, capsys, caplog):
+    import asrser.predict as predict
+
+    paths = _three_files(tmp_path)
+    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    argv = [str(saved_models["joint"]), *map(str, paths), "--device", "cpu", "-o"]
+    assert main([*argv, str(tmp_path / "whole.csv")]) == 0
+    assert not (tmp_path / "whole.csv.partial").exists()  # removed once the output is written
+
+    out, partial = tmp_path / "resumed.csv", tmp_path / "resumed.csv.partial"
+    killed = _StopAfter(predict._predict_group, calls_before_kill=2)
+    monkeypatch.setattr("asrser.predict._predict_group", killed)
+    assert main([*argv, str(out)]) == 143
+    assert f"rerun the same command to resume from {partial}" in capsys.readouterr().err
+    assert not out.exists()
+    assert len(list(partial.glob("part-*.json"))) == 2
+
+    rerun = _StopAfter(killed.real)
+    monkeypatch.setattr("asrser.predict._predict_group", rerun)
+    assert main([*argv, str(out)]) == 0
+    assert rerun.files == [[str(paths[2])]]  # only the file the killed run had not finished
+    assert "resuming: 2 of 3 files already predicted" in caplog.text
+    assert out.read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert not partial.exists()
+
+
+def test_a_file_changed_since_is_predicted_again(tmp_path, saved_models, monkeypatch):
+    import asrser.predict as predict
+
+    paths = _three_files(tmp_path)
+    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)
+    argv = [str(saved_models["ser"]), *map(str, paths), "--device", "cpu", "-o"]
+    real = predict._predict_group
+    monkeypatch.setattr("asrser.predict._predict_group", _StopAfter(real, calls_before_kill=2))
+    assert main([*argv, str(tmp_path / "out.csv")]) == 143
+    write_audio(paths[0], _noise(0.6, seed=99))  # rewritten before the rerun
+
+    rerun = _StopAfter(real)
+    monkeypatch.setattr("asrser.predict._predict_group", rerun)
+    assert main([*argv, str(tmp_path / "out.csv")]) == 0
+    assert rerun.files == [[str(paths[0])], [str(paths[2])]]
+    assert main([*argv, str(tmp_path / "fresh.csv")]) == 0
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "fresh.csv").read_bytes()
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path, saved_models, monkeypatch, capsys):
+    import asrser.predict as predict
+
+    paths = _three_files(tmp_path)
+    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)
+    out, partial = tmp_path / "out.csv", tmp_path / "out.csv.partial"
+    argv = [str(saved_models["asr"]), *map(str, paths), "--device", "cpu", "-o", str(out)]
+    killed = _StopAfter(predict._predict_group, calls_before_kill=1)
+    monkeypatch.setattr("asrser.predict._predict_group", killed)
+    assert main(argv) == 143
+    kept = sorted(path.name for path in partial.iterdir())
+    capsys.readouterr()
+
+    assert main([*argv, "--min-pause-seconds", "0.8"]) == 2
+    message = capsys.readouterr().err
+    assert str(partial) in message and "min_pause_seconds differ" in message
+    assert main([str(saved_models["joint"]), *argv[1:]]) == 2
+    assert "config_sha256, model_dir" in capsys.readouterr().err
+    assert sorted(path.name for path in partial.iterdir()) == kept and not out.exists()
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does():
+    import os
+    import signal
+
+    from asrser.predict import _sigterm_as_interrupt
+
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt) as stopped, _sigterm_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert stopped.value.args == (143,)
+    assert signal.getsignal(signal.SIGTERM) == previous

@@ -14,8 +14,10 @@ and joint models). Any sample rate and channel count is read (averaged to mono, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +26,15 @@ import pandas as pd
 
 from asrser import SAMPLE_RATE
 from asrser.audio import AudioError, audio_info, read_audio, read_channels
+from asrser.prediction_checkpoint import (
+    PredictionCheckpoint,
+    checkpoint_folder,
+    discard_checkpoint,
+    model_fingerprint,
+)
 from asrser.segmentation import DEFAULT_MIN_PAUSE_SECONDS, PAD_SECONDS, segment_bounds
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both shipped configs
 # Shorter clips give the encoders no frame at all (wav2vec2's convolutions need 25 ms, the
@@ -32,9 +42,11 @@ DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both ship
 MIN_SECONDS = 0.1
 # What a folder given on the command line is searched for (formats soundfile reads).
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".caf", ".w64")
-# Files are decoded and predicted in groups of about this much audio (~115 MB of float32 at
-# 16 kHz), so a folder of long calls is never held in memory at once.
-GROUP_SECONDS = 1800.0
+# Files are decoded and predicted in groups of about this much audio (~38 MB of float32 at
+# 16 kHz), so a folder of long calls is never held in memory at once, and a killed run with -o
+# loses at most one group's work (asrser.prediction_checkpoint).
+GROUP_SECONDS = 600.0
+INTERRUPT_EXIT_STATUS = 130  # 128 + SIGINT, what a shell reports after Ctrl-C
 
 
 def predict_files(
@@ -46,6 +58,7 @@ def predict_files(
     max_batch_seconds: float = 60.0,
     min_pause_seconds: float | None = DEFAULT_MIN_PAUSE_SECONDS,
     split_channels: bool = False,
+    resume_folder: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Predictions of the model saved in `model_dir` for each segment of each file.
 
@@ -54,7 +67,9 @@ def predict_files(
     for the audio files under it. threads None: the cores this process may use.
     min_pause_seconds None keeps each file whole, cut only where longer than
     max_segment_seconds. split_channels predicts each channel of a file on its own (rows then
-    carry a `channel` column) instead of their mix.
+    carry a `channel` column) instead of their mix. resume_folder: where each finished group of
+    files is kept (asrser.prediction_checkpoint), so that a rerun after a crash or kill predicts
+    only the rest; the caller removes it once the result is saved.
     """
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
@@ -83,6 +98,26 @@ def predict_files(
                 f"{path}: {info.duration:.3f} s of audio; at least {MIN_SECONDS} s needed"
             )
         durations.append(info.duration * (info.channels if split_channels else 1))
+    checkpoint, finished = None, {}
+    if resume_folder is not None:
+        settings = {
+            **model_fingerprint(model_dir),
+            "device": device,
+            "max_segment_seconds": max_segment_seconds,
+            "max_batch_seconds": max_batch_seconds,
+            "min_pause_seconds": min_pause_seconds,
+            "split_channels": split_channels,
+        }
+        checkpoint = PredictionCheckpoint(resume_folder, settings)
+        finished = checkpoint.finished(paths)
+        if finished:
+            log.warning(
+                "resuming: %d of %d files already predicted in %s",
+                len(finished),
+                len({str(path) for path in paths}),
+                resume_folder,
+            )
+    todo = [i for i, path in enumerate(paths) if str(path) not in finished]
 
     from transformers.utils import logging as transformers_logging
 
@@ -94,20 +129,24 @@ def predict_files(
     torch_device = resolve_device(device)
     model, processor = load_model(model_dir, device=torch_device)
 
-    frames = [
-        _predict_group(
+    groups = file_groups([durations[i] for i in todo], GROUP_SECONDS) if todo else []
+    for number, group in enumerate(groups, start=1):
+        group_paths = [paths[todo[i]] for i in group]
+        frame = _predict_group(
             model,
             processor,
-            [paths[i] for i in group],
+            group_paths,
             torch_device,
             max_segment_seconds,
             max_batch_seconds,
             min_pause_seconds,
             split_channels,
+            desc=f"predict {number}/{len(groups)}",
         )
-        for group in file_groups(durations, GROUP_SECONDS)
-    ]
-    return pd.concat(frames, ignore_index=True)
+        if checkpoint is not None:
+            frame = checkpoint.save(group_paths, frame)
+        finished |= dict(iter(frame.groupby("file", sort=False)))
+    return pd.concat([finished[str(path)] for path in paths], ignore_index=True)
 
 
 def available_cores() -> int:
@@ -160,6 +199,7 @@ def _predict_group(
     max_batch_seconds: float,
     min_pause_seconds: float | None,
     split_channels: bool,
+    desc: str = "predict",
 ) -> pd.DataFrame:
     """Rows of one group of files: each file decoded once, cut into segments, predicted."""
     from asrser.batching import TEXT_TASKS
@@ -184,7 +224,7 @@ def _predict_group(
         [len(segment) / SAMPLE_RATE for segment in segments],
         device,
         max_batch_seconds,
-        desc="predict",
+        desc=desc,
     )
     frame = pd.DataFrame(rows)
     if model.task in TEXT_TASKS:
@@ -252,17 +292,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (2 for bad input, with one message)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    resume_folder = checkpoint_folder(args.output) if args.output else None
     try:
-        frame = predict_files(
-            args.model_dir,
-            args.audio,
-            device=args.device,
-            threads=args.threads,
-            max_segment_seconds=args.max_segment_seconds,
-            max_batch_seconds=args.max_batch_seconds,
-            min_pause_seconds=None if args.whole_files else args.min_pause_seconds,
-            split_channels=args.split_channels,
-        )
+        with _sigterm_as_interrupt():
+            frame = predict_files(
+                args.model_dir,
+                args.audio,
+                device=args.device,
+                threads=args.threads,
+                max_segment_seconds=args.max_segment_seconds,
+                max_batch_seconds=args.max_batch_seconds,
+                min_pause_seconds=None if args.whole_files else args.min_pause_seconds,
+                split_channels=args.split_channels,
+                resume_folder=resume_folder,
+            )
+    except KeyboardInterrupt as stop:
+        kept = f"; rerun the same command to resume from {resume_folder}" if resume_folder else ""
+        print(f"asrser-predict: stopped{kept}", file=sys.stderr)
+        return stop.args[0] if stop.args else INTERRUPT_EXIT_STATUS
     except ValueError as error:  # bad paths (AudioError is one) and settings: no torch yet
         return _report(error)
     except Exception as error:
@@ -277,9 +324,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         from asrser.io import write_csv
 
         write_csv(Path(args.output), frame)
+        discard_checkpoint(resume_folder)
     else:
         frame.to_csv(sys.stdout, index=False)
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a cluster's time limit, kill) ends the run as Ctrl-C does: the group being
+    written is discarded whole, the finished ones stay for the rerun."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave the signal alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _report(error: Exception) -> int:

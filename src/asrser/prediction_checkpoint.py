@@ -1,0 +1,115 @@
+"""Resume points of an asrser-predict run: the rows of the files already predicted.
+
+A run over a folder of calls can take hours; asrser-predict -o out.csv keeps each finished group
+of files in out.csv.partial/ (part-NNNNN.csv, then its part-NNNNN.json naming the files and their
+size and modification time: a part counts once its JSON is there, and both are written
+atomically). A rerun of the same command with the same settings predicts only the files not
+yet there (or changed since); the folder is removed once out.csv is written. A rerun with other
+settings is refused, so one output never mixes two models or segmentations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from asrser.io import read_json, write_csv, write_json
+
+SETTINGS_FILE = "settings.json"
+# Read back as written: an empty transcript stays "", a transcript such as "NAN" stays text.
+TEXT_COLUMNS = {"file": str, "transcript": str}
+
+
+def checkpoint_folder(output: str | os.PathLike) -> Path:
+    """Where the resume points of a run writing `output` live."""
+    output = Path(output)
+    return output.with_name(output.name + ".partial")
+
+
+def model_fingerprint(model_dir: str | os.PathLike) -> dict:
+    """What identifies a saved model: its folder, config.json's digest, its weights' size and time."""
+    model_dir = Path(model_dir).resolve()
+    weights = sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin"))
+    return {
+        "model_dir": str(model_dir),
+        "config_sha256": hashlib.sha256((model_dir / "config.json").read_bytes()).hexdigest(),
+        "weights": {path.name: list(file_stamp(path)) for path in weights},
+    }
+
+
+def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
+    """(size, modification time in ns): a file rewritten since is predicted again."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+class PredictionCheckpoint:
+    """The finished groups of one asrser-predict run, kept in `folder` until the run ends."""
+
+    def __init__(self, folder: str | os.PathLike, settings: dict):
+        self.folder = Path(folder)
+        settings = _as_json(settings)
+        settings_path = self.folder / SETTINGS_FILE
+        if settings_path.is_file():
+            saved = read_json(settings_path)
+            keys = saved.keys() | settings.keys()
+            changed = sorted(key for key in keys if saved.get(key) != settings.get(key))
+            if changed:
+                raise ValueError(
+                    f"{self.folder}: resume points of a run with other settings "
+                    f"({', '.join(changed)} differ); rerun with the settings it was started "
+                    "with, or delete that folder to start over"
+                )
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_json(settings_path, settings)
+
+    def finished(self, paths: Sequence[str | os.PathLike]) -> dict[str, pd.DataFrame]:
+        """The saved rows of each of `paths` finished earlier and unchanged since, by file."""
+        wanted = {str(path) for path in paths}
+        rows: dict[str, pd.DataFrame] = {}
+        for index_path in sorted(self.folder.glob("part-*.json")):
+            stamps = read_json(index_path)
+            current = {
+                name: stamp
+                for name, stamp in stamps.items()
+                if name in wanted and Path(name).is_file() and list(file_stamp(name)) == stamp
+            }
+            if not current:
+                continue
+            part = read_part(index_path.with_suffix(".csv"))
+            for name, file_rows in part.groupby("file", sort=False):
+                if name in current:
+                    rows[name] = file_rows.reset_index(drop=True)
+        return rows
+
+    def save(self, paths: Sequence[str | os.PathLike], frame: pd.DataFrame) -> pd.DataFrame:
+        """Keep the rows of a finished group of files; returns them as a resumed run reads them."""
+        number = len(list(self.folder.glob("part-*.json")))
+        while (self.folder / f"part-{number:05d}.json").exists():  # a part removed by hand
+            number += 1
+        stem = self.folder / f"part-{number:05d}"
+        write_csv(stem.with_suffix(".csv"), frame)
+        # The index last: a part without one (killed in between) is ignored.
+        write_json(stem.with_suffix(".json"), {str(path): list(file_stamp(path)) for path in paths})
+        return read_part(stem.with_suffix(".csv"))
+
+
+def discard_checkpoint(folder: str | os.PathLike) -> None:
+    """Remove a run's resume points once its output is written."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def read_part(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=TEXT_COLUMNS, keep_default_na=False)
+
+
+def _as_json(settings: dict) -> dict:
+    """Settings as they read back from JSON (tuples become lists), so equal ones compare equal."""
+    return json.loads(json.dumps(settings, sort_keys=True, default=str))
