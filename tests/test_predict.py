@@ -184,7 +184,8 @@ def test_command_writes_the_csv(tmp_path, saved_models, capsys):
 
 
 def test_folders_stand_for_the_audio_files_under_them(tmp_path):
-    for name in ("b/2.flac", "b/1.wav", "a.wav", "b/notes.txt", "b/c/3.WAV"):
+    hidden = ("b/._1.wav", "b/.trash/4.wav")  # macOS companions (as in IEMOCAP), hidden folders
+    for name in ("b/2.flac", "b/1.wav", "a.wav", "b/notes.txt", "b/c/3.WAV", *hidden):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     given = [tmp_path / "a.wav", tmp_path / "b"]

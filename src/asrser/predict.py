@@ -158,7 +158,8 @@ def available_cores() -> int:
 
 
 def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
-    """`paths` with each folder replaced by the audio files under it (by suffix, sorted)."""
+    """`paths` with each folder replaced by the audio files under it (by suffix, sorted;
+    hidden ones left out)."""
     files: list[str | os.PathLike] = []
     for path in paths:
         if not Path(path).is_dir():
@@ -167,7 +168,9 @@ def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
         found = sorted(
             str(child)
             for child in Path(path).rglob("*")
-            if child.suffix.lower() in AUDIO_SUFFIXES and child.is_file()
+            if child.suffix.lower() in AUDIO_SUFFIXES
+            and not _hidden(child.relative_to(path))
+            and child.is_file()
         )
         if not found:
             raise AudioError(
@@ -175,6 +178,12 @@ def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
             )
         files += found
     return files
+
+
+def _hidden(relative: Path) -> bool:
+    """A hidden file or one in a hidden folder: macOS's "._name.wav" companions (which the
+    IEMOCAP release ships beside its audio) and the like are not recordings."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def file_groups(durations: Sequence[float], max_seconds: float) -> list[list[int]]:
