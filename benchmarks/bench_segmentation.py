@@ -1,8 +1,9 @@
 """Long recordings: asrser-predict's segmentation against its alternatives, in WER and accuracy.
 
 Rebuilds one speaker's side of each synthetic IEMOCAP dialog as one recording (the utterances at
-their start times in room tone, about a minute each; optionally under a MUSAN noise file looped
-over the whole recording at --snr-db relative to the speech), predicts it with the --model of the
+their start times in room tone, about a minute each; optionally under a MUSAN test-pool file of
+--noise-type (noise, music, or speech: a background talker) looped over the whole recording at
+--snr-db relative to the speech), predicts it with the --model of the
 fold that holds that speaker out, and prints the pooled WER against the dialog's text and (SER
 and joint models) the emotion accuracy of its utterances, each judged by the segment most of it
 falls in, for four ways of cutting it, each with segments of at most --max-segment-seconds:
@@ -17,6 +18,7 @@ Needs the demo's outputs (`make demo`; without them it prints SKIPPED). Not a te
 minute per condition on one thread.
 
     .venv/bin/python benchmarks/bench_segmentation.py [--model asr-clean] [--snr-db none 15 5]
+        [--noise-type noise] [--cutting utterances pauses quietest equal]
 """
 
 from __future__ import annotations
@@ -79,6 +81,18 @@ def main() -> None:
     parser.add_argument("--max-segment-seconds", type=float, default=20.0)
     parser.add_argument("--snr-db", nargs="+", default=["none", "15", "5"])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--noise-type",
+        default="noise",
+        choices=("noise", "music", "speech"),
+        help="the MUSAN type of the test-pool files mixed in (speech: a background talker)",
+    )
+    parser.add_argument(
+        "--cutting",
+        nargs="+",
+        default=["utterances", "pauses", "quietest", "equal"],
+        choices=("utterances", "pauses", "quietest", "equal"),
+    )
     args = parser.parse_args()
     os.chdir(ROOT)  # the demo's manifests hold paths relative to the repository root
     manifest_path, musan_path = Path("results/data/iemocap.csv"), Path("results/data/musan.csv")
@@ -99,7 +113,8 @@ def main() -> None:
     set_cpu_threads(args.threads)
     manifest = pd.read_csv(manifest_path)
     musan = pd.read_csv(musan_path)
-    noise_files = musan[(musan["type"] == "noise") & (musan["pool"] == "test")]["audio_path"]
+    test_pool = musan[musan["pool"] == "test"]
+    noise_files = test_pool[test_pool["type"] == args.noise_type]["audio_path"]
     # One kind of background per recording, as in a call (the test pool's files in turn).
     noises = [read_audio(p) for p in noise_files]
     limit = int(args.max_segment_seconds * RATE)
@@ -109,6 +124,7 @@ def main() -> None:
         "quietest": lambda audio, spans: segment_bounds(audio, limit, RATE, None),
         "equal": lambda audio, spans: equal_bounds(len(audio), limit),
     }
+    strategies = {name: strategies[name] for name in args.cutting}
     device = torch.device("cpu")
     hypotheses = {(snr, name): [] for snr in args.snr_db for name in strategies}
     segments = dict.fromkeys(hypotheses, 0)

@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from asrser.segmentation import (
+    MIN_CONTRAST_DB,
     PAD_SECONDS,
     local_floor,
     loudness_db,
     quietest_cuts,
     segment_bounds,
+    speech_band,
     speech_stretches,
 )
 
@@ -118,6 +120,57 @@ def test_stretches_are_ordered_apart_and_not_too_short(seed):
     assert all(0 <= start < end <= len(audio) for start, end in stretches)
     assert all(end <= start for (_, end), (start, _) in pairwise(stretches))
     assert min(end - start for start, end in stretches) >= PAD
+
+
+def _voiced_sentences(sentence_seconds, pause_seconds: float, pitch_hz: float = 120.0):
+    """Sentences of 0.2-s 'vowels' (a pitch and its harmonics up to 1 kHz, 60-ms gaps between
+    them), silence between sentences; each sentence's [start, end) in samples."""
+    t = np.arange(int(max(sentence_seconds) * RATE)) / RATE
+    vowel = sum(np.sin(2 * np.pi * k * pitch_hz * t) / k for k in range(1, int(1000 / pitch_hz)))
+    vowel *= np.arange(len(t)) % int(0.26 * RATE) < int(0.2 * RATE)
+    pieces, sentences, position = [], [], 0
+    for index, seconds in enumerate(sentence_seconds):
+        if index:
+            pieces.append(np.zeros(int(pause_seconds * RATE)))
+            position += len(pieces[-1])
+        pieces.append(0.1 * vowel[: int(seconds * RATE)])
+        sentences.append((position, position + len(pieces[-1])))
+        position += len(pieces[-1])
+    return np.concatenate(pieces).astype(np.float32), sentences
+
+
+def test_speech_band_keeps_voiced_speech_and_drops_hiss_and_hum():
+    t = np.arange(2 * RATE) / RATE
+    for hz, least_db, most_db in ((500, -1, 1), (50, -99, -20), (6000, -99, -20)):
+        tone = np.sin(2 * np.pi * hz * t)
+        settled = slice(RATE // 2, None)  # after the filter's onset
+        gain = loudness_db(speech_band(tone, RATE)[settled], 1, len(t) // 2)[len(t) // 4]
+        assert least_db <= gain - 10 * np.log10(0.5) <= most_db, hz
+
+
+def test_speech_band_is_the_same_filtered_in_chunks(monkeypatch):
+    audio = np.random.default_rng(1).standard_normal(5 * RATE).astype(np.float32)
+    whole = speech_band(audio, RATE)
+    monkeypatch.setattr("asrser.segmentation.FILTER_CHUNK", 12345)
+    assert np.allclose(speech_band(audio, RATE), whole, atol=1e-5)
+    assert speech_band(audio, 8000).shape == audio.shape  # the band ends below 4 kHz there
+
+
+def test_pauses_are_found_under_hiss_louder_than_the_speech():
+    """Hiss above 3 kHz at 5 dB more power than the voiced speech: in the full band the file
+    has no contrast left (one stretch); in the speech band its sentences stand out."""
+    audio, sentences = _voiced_sentences([1.2, 0.7, 1.6, 1.0], pause_seconds=0.7)
+    white = np.random.default_rng(2).standard_normal(len(audio))
+    hiss = np.diff(np.diff(white, prepend=0.0), prepend=0.0)  # tilted towards high frequencies
+    speech_power = np.mean(np.square(audio[audio != 0]))
+    hiss *= np.sqrt(speech_power * 10**0.5 / np.mean(np.square(hiss)))
+    noisy = (audio + hiss).astype(np.float32)
+    full_band = loudness_db(noisy, 160, 800)
+    assert np.subtract(*np.percentile(full_band, [98, 10])) < MIN_CONTRAST_DB
+    stretches = speech_stretches(noisy, RATE)
+    assert len(stretches) == len(sentences)
+    for (start, end), (first, last) in zip(stretches, sentences, strict=True):
+        assert first - PAD - 400 <= start <= first and last <= end <= last + PAD + 400
 
 
 # ------------------------------------------------------------------------- cuts in long audio
