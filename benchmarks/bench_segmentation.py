@@ -6,11 +6,13 @@ their start times in room tone, about a minute each; optionally under a MUSAN te
 --snr-db relative to the speech), predicts it with the --model of the
 fold that holds that speaker out, and prints the pooled WER against the dialog's text and (SER
 and joint models) the emotion accuracy of its utterances, each judged by the segment most of it
-falls in, for four ways of cutting it, each with segments of at most --max-segment-seconds:
+falls in, for five ways of cutting it, each with segments of at most --max-segment-seconds:
 
 - utterances: the corpus' own utterance boundaries (what the evaluation sees; the reference);
 - pauses: stretches of speech between pauses, long ones cut at their quietest points (the
   default of asrser-predict);
+- foreground: the same, with speech more than --foreground-db below the recording's speech level
+  taken for background (asrser-predict --foreground-db);
 - quietest: the whole recording cut only for length, at its quietest points (--whole-files);
 - equal: the fewest equal parts (asrser-predict before pause splitting).
 
@@ -18,7 +20,7 @@ Needs the demo's outputs (`make demo`; without them it prints SKIPPED). Not a te
 minute per condition on one thread.
 
     .venv/bin/python benchmarks/bench_segmentation.py [--model asr-clean] [--snr-db none 15 5]
-        [--noise-type noise] [--cutting utterances pauses quietest equal]
+        [--noise-type noise] [--cutting utterances pauses foreground quietest equal]
 """
 
 from __future__ import annotations
@@ -90,9 +92,10 @@ def main() -> None:
     parser.add_argument(
         "--cutting",
         nargs="+",
-        default=["utterances", "pauses", "quietest", "equal"],
-        choices=("utterances", "pauses", "quietest", "equal"),
+        default=["utterances", "pauses", "foreground", "quietest", "equal"],
+        choices=("utterances", "pauses", "foreground", "quietest", "equal"),
     )
+    parser.add_argument("--foreground-db", type=float, default=10.0)
     args = parser.parse_args()
     os.chdir(ROOT)  # the demo's manifests hold paths relative to the repository root
     manifest_path, musan_path = Path("results/data/iemocap.csv"), Path("results/data/musan.csv")
@@ -121,6 +124,9 @@ def main() -> None:
     strategies = {
         "utterances": lambda audio, spans: spans,
         "pauses": lambda audio, spans: segment_bounds(audio, limit, RATE),
+        "foreground": lambda audio, spans: segment_bounds(
+            audio, limit, RATE, foreground_db=args.foreground_db
+        ),
         "quietest": lambda audio, spans: segment_bounds(audio, limit, RATE, None),
         "equal": lambda audio, spans: equal_bounds(len(audio), limit),
     }

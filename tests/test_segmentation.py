@@ -173,6 +173,26 @@ def test_pauses_are_found_under_hiss_louder_than_the_speech():
         assert first - PAD - 400 <= start <= first and last <= end <= last + PAD + 400
 
 
+def test_a_background_talker_is_left_out_when_asked():
+    """Sentences with a talker 15 dB down in the pauses between them: found as speech of their
+    own by default; left out with foreground_db 10, the sentences kept whole."""
+    audio, sentences = _speech_like([1.2, 0.9, 1.5], pause_seconds=2.6, floor=0.0)
+    talker, _ = _speech_like([1.0], pause_seconds=0.0, seed=9, floor=0.0)
+    talker *= 10 ** (-15 / 20)
+    audio = audio.copy()
+    for (_, end), (start, _) in pairwise(sentences):
+        middle = (end + start) // 2 - len(talker) // 2  # 0.8 s of silence either side
+        audio[middle : middle + len(talker)] += talker
+    audio += 0.001 * np.random.default_rng(4).standard_normal(len(audio)).astype(np.float32)
+    assert len(speech_stretches(audio, RATE)) == 5
+    stretches = speech_stretches(audio, RATE, foreground_db=10.0)
+    assert len(stretches) == len(sentences)
+    for (start, end), (first, last) in zip(stretches, sentences, strict=True):
+        # 400 samples: the band filter rings on for ~15 ms after a sentence cut off mid-word.
+        assert first - PAD - 400 <= start <= first and last <= end <= last + PAD + 400
+    assert segment_bounds(audio, 20 * RATE, RATE, foreground_db=10.0) == stretches
+
+
 # ------------------------------------------------------------------------- cuts in long audio
 def test_audio_within_the_limit_is_one_segment():
     assert quietest_cuts(np.zeros(RATE), RATE) == [(0, RATE)]

@@ -59,6 +59,7 @@ def predict_files(
     min_pause_seconds: float | None = DEFAULT_MIN_PAUSE_SECONDS,
     split_channels: bool = False,
     resume_folder: str | os.PathLike | None = None,
+    foreground_db: float | None = None,
 ) -> pd.DataFrame:
     """Predictions of the model saved in `model_dir` for each segment of each file.
 
@@ -67,7 +68,9 @@ def predict_files(
     for the audio files under it. threads None: the cores this process may use.
     min_pause_seconds None keeps each file whole, cut only where longer than
     max_segment_seconds. split_channels predicts each channel of a file on its own (rows then
-    carry a `channel` column) instead of their mix. resume_folder: where each finished group of
+    carry a `channel` column) instead of their mix. foreground_db: speech that stays more than
+    this many dB below the file's speech level is taken for background (see
+    asrser.segmentation.speech_stretches) and gets no row. resume_folder: where each finished group of
     files is kept (asrser.prediction_checkpoint), so that a rerun after a crash or kill predicts
     only the rest; the caller removes it once the result is saved.
     """
@@ -80,6 +83,11 @@ def predict_files(
     if min_pause_seconds is not None and min_pause_seconds < 2 * PAD_SECONDS:
         # Every stretch keeps PAD_SECONDS of the pauses around it: so it is >= MIN_SECONDS.
         raise ValueError(f"min_pause_seconds must be >= {2 * PAD_SECONDS}, got {min_pause_seconds}")
+    if foreground_db is not None and (min_pause_seconds is None or foreground_db <= 0):
+        raise ValueError(
+            f"foreground_db must be > 0 and needs pause splitting, got {foreground_db}"
+            + (" with whole files" if min_pause_seconds is None else "")
+        )
     if not paths:
         raise ValueError("no audio files given")
     if not (Path(model_dir) / "config.json").is_file():
@@ -107,6 +115,7 @@ def predict_files(
             "max_batch_seconds": max_batch_seconds,
             "min_pause_seconds": min_pause_seconds,
             "split_channels": split_channels,
+            "foreground_db": foreground_db,
         }
         checkpoint = PredictionCheckpoint(resume_folder, settings)
         finished = checkpoint.finished(paths)
@@ -141,6 +150,7 @@ def predict_files(
             max_batch_seconds,
             min_pause_seconds,
             split_channels,
+            foreground_db,
             desc=f"predict {number}/{len(groups)}",
         )
         if checkpoint is not None:
@@ -208,6 +218,7 @@ def _predict_group(
     max_batch_seconds: float,
     min_pause_seconds: float | None,
     split_channels: bool,
+    foreground_db: float | None = None,
     desc: str = "predict",
 ) -> pd.DataFrame:
     """Rows of one group of files: each file decoded once, cut into segments, predicted."""
@@ -219,7 +230,11 @@ def _predict_group(
         tracks = read_channels(path) if split_channels else [read_audio(path)]
         for channel, audio in enumerate(tracks):
             bounds = segment_bounds(
-                audio, int(max_segment_seconds * SAMPLE_RATE), SAMPLE_RATE, min_pause_seconds
+                audio,
+                int(max_segment_seconds * SAMPLE_RATE),
+                SAMPLE_RATE,
+                min_pause_seconds,
+                foreground_db,
             )
             where = {"file": str(path)} | ({"channel": channel} if split_channels else {})
             for number, (start, end) in enumerate(bounds):
@@ -283,6 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not split at pauses: cut only files longer than --max-segment-seconds",
     )
     parser.add_argument(
+        "--foreground-db",
+        type=float,
+        help="leave out speech that stays more than this many dB below the file's loudest "
+        "speech: a background talker or TV (10 dB on the demo); off by default, since the "
+        "quieter party of a call mixed to mono may be that far down",
+    )
+    parser.add_argument(
         "--split-channels",
         action="store_true",
         help="predict each channel on its own (a call with one party per channel) instead of "
@@ -314,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 min_pause_seconds=None if args.whole_files else args.min_pause_seconds,
                 split_channels=args.split_channels,
                 resume_folder=resume_folder,
+                foreground_db=args.foreground_db,
             )
     except KeyboardInterrupt as stop:
         kept = f"; rerun the same command to resume from {resume_folder}" if resume_folder else ""
