@@ -2,12 +2,14 @@
 
 The models were trained on single utterances, and they transcribe a stretch of several sentences
 with the silences between them much worse than the same sentences one by one (the demo's ASR
-models on minute-long recordings: WER 0.453 split at pauses, 1.29 cut only for length; README,
+models on minute-long recordings: WER 0.450 split at pauses, 1.30 cut only for length; README,
 benchmarks/bench_segmentation.py). So a recording is first split into its stretches of speech at
-pauses of at least `min_pause_seconds`, found by loudness relative to the file's own (so the same
-settings serve a clean recording and a noisy call), and only a stretch still longer than the
-models' limit is cut further, at its quietest points. Energy is enough: the question is not
-whether a sound is speech but where the speaker stops.
+pauses of at least `min_pause_seconds`, found by loudness in the speech band relative to the
+file's own (so the same settings serve a clean recording and a noisy call), and only a stretch
+still longer than the models' limit is cut further, at its quietest points. Energy is enough for
+noise and music: the question is not whether a sound is speech but where the speaker stops. A
+talker in the background is speech too; it is told apart only by level, on request
+(foreground_db).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ PAD_SECONDS = 0.1  # of pause kept at each side of a stretch of speech (word ons
 # harmonics, first and second formants), while hiss, rain, clatter and typing lie mostly above it
 # and rumble, traffic and mains hum's fundamental below. On the demo's recordings at SNR 5 dB the
 # full band took noise for speech (503 segments for 400 utterances, WER 1.05), this band much
-# less (449, WER 0.85); README, benchmarks/bench_segmentation.py.
+# less (448, WER 0.85); README, benchmarks/bench_segmentation.py.
 SPEECH_BAND_HZ = (150.0, 2000.0)
 FILTER_CHUNK = 1 << 20  # samples filtered at a time: memory stays small for an hour-long file
 
