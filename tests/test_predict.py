@@ -99,7 +99,9 @@ def test_long_file_is_split_and_predicted_as_its_segments(tmp_path, saved_models
     audio[8000:12800] = 0.0  # pauses at 0.5-0.8 s and 1.4-1.7 s
     audio[22400:27200] = 0.0
     write_audio(tmp_path / "long.flac", audio)
-    pause = None if whole_files else 0.3
+    # 0.25 s: the speech-band filter rings on for ~20 ms after the noise stops, so of these
+    # 0.3-s pauses about 0.28 s is found quiet.
+    pause = None if whole_files else 0.25
     for index, (start, end) in enumerate(segment_bounds(audio, 16000, 16000, pause)):
         write_audio(tmp_path / f"part{index}.flac", audio[start:end])
     parts = sorted(tmp_path.glob("part*.flac"))
@@ -121,7 +123,7 @@ def test_long_file_is_split_and_predicted_as_its_segments(tmp_path, saved_models
         assert whole["start_s"].tolist()[1:] == whole["end_s"].tolist()[:-1]
     else:  # the stretches of noise, with 0.1 s of pause at each side
         np.testing.assert_allclose(whole["start_s"][:3], [0.0, 0.7, 1.6], atol=0.01)
-        np.testing.assert_allclose(whole["end_s"][:2], [0.6, 1.5], atol=0.01)
+        np.testing.assert_allclose(whole["end_s"][:2], [0.6, 1.5], atol=0.03)  # the ringing
     assert whole["transcript"].tolist() == separate["transcript"].tolist()
     np.testing.assert_allclose(whole[PROB_COLUMNS], separate[PROB_COLUMNS], atol=1e-4)
 
@@ -140,7 +142,7 @@ def test_each_channel_is_predicted_on_its_own_when_asked(tmp_path, saved_models)
     assert list(frame.columns[:5]) == ["file", "channel", "segment", "start_s", "end_s"]
     assert frame["channel"].tolist() == [0, 1]
     np.testing.assert_allclose(frame["start_s"], [0.0, 0.8], atol=0.01)
-    np.testing.assert_allclose(frame["end_s"], [0.8, 1.6], atol=0.01)
+    np.testing.assert_allclose(frame["end_s"], [0.8, 1.6], atol=0.03)  # band filter's ringing
     parties = predict_files(
         saved_models["joint"], [tmp_path / "party0.wav", tmp_path / "party1.wav"]
     )

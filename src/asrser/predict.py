@@ -8,7 +8,8 @@ longer than `--max-segment-seconds` (the models were trained on utterances of at
 long recording reaches the model about utterance by utterance, as it was trained. Columns: file,
 segment, start_s, end_s, then transcript (ASR and joint models), emotion and prob_<emotion> (SER
 and joint models). Any sample rate and channel count is read (averaged to mono, resampled to
-16 kHz).
+16 kHz). With -o out.csv a killed run resumes: finished files are kept in out.csv.partial/
+until out.csv is written (asrser.prediction_checkpoint).
 """
 
 from __future__ import annotations
@@ -70,9 +71,9 @@ def predict_files(
     max_segment_seconds. split_channels predicts each channel of a file on its own (rows then
     carry a `channel` column) instead of their mix. foreground_db: speech that stays more than
     this many dB below the file's speech level is taken for background (see
-    asrser.segmentation.speech_stretches) and gets no row. resume_folder: where each finished group of
-    files is kept (asrser.prediction_checkpoint), so that a rerun after a crash or kill predicts
-    only the rest; the caller removes it once the result is saved.
+    asrser.segmentation.speech_stretches) and gets no row. resume_folder: where each finished
+    group of files is kept (asrser.prediction_checkpoint), so that a rerun after a crash or
+    kill predicts only the rest; the caller removes it once the result is saved.
     """
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
@@ -271,7 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "audio", nargs="+", help="audio files (wav, flac, ...; any rate) or folders of them"
     )
-    parser.add_argument("-o", "--output", help="write a CSV here (default: print it)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        help="write a CSV here (default: print it); a killed run, rerun with the same command, "
+        "resumes from <output>.partial/",
+    )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument(
         "--threads",
@@ -300,9 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--foreground-db",
         type=float,
-        help="leave out speech that stays more than this many dB below the file's loudest "
-        "speech: a background talker or TV (10 dB on the demo); off by default, since the "
-        "quieter party of a call mixed to mono may be that far down",
+        help="leave out speech that stays more than this many dB below the file's speech "
+        "level (its loudest 2 %%): a background talker or TV (10 dB on the demo); off by "
+        "default, since the quieter party of a call mixed to mono may be that far down",
     )
     parser.add_argument(
         "--split-channels",
