@@ -3,10 +3,12 @@
 Rebuilds one speaker's side of each synthetic IEMOCAP dialog as one recording (the utterances at
 their start times in room tone, about a minute each; optionally under a MUSAN test-pool file of
 --noise-type (noise, music, or speech: a background talker) looped over the whole recording at
---snr-db relative to the speech), predicts it with the --model of the
-fold that holds that speaker out, and prints the pooled WER against the dialog's text and (SER
-and joint models) the emotion accuracy of its utterances, each judged by the segment most of it
-falls in, for five ways of cutting it, each with segments of at most --max-segment-seconds:
+--snr-db relative to the speech, or with --changing-background those files in turn, switching
+file and level every 8 s), predicts it with the --model of the fold that holds that speaker
+out, and prints the pooled WER against the dialog's text and (SER and joint models) the emotion
+accuracy of its utterances, each judged by the segment most of it falls in, for five ways of cutting it, each with segments of at most --max-segment-seconds
+(with the number of utterances split across segments, and of those merged: sharing their main
+segment with another utterance):
 
 - utterances: the corpus' own utterance boundaries (what the evaluation sees; the reference);
 - pauses: stretches of speech between pauses, long ones cut at their quietest points (the
@@ -20,7 +22,8 @@ Needs the demo's outputs (`make demo`; without them it prints SKIPPED). Not a te
 minute per condition on one thread.
 
     .venv/bin/python benchmarks/bench_segmentation.py [--model asr-clean] [--snr-db none 15 5]
-        [--noise-type noise] [--cutting utterances pauses foreground quietest equal]
+        [--noise-type noise] [--changing-background]
+        [--cutting utterances pauses foreground quietest equal]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 16000
+SWITCH_SECONDS = 8.0  # --changing-background: the noise changes file and level this often
 
 
 def equal_bounds(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
@@ -77,6 +81,21 @@ def add_noise(recording, spans, noise: np.ndarray, snr_db: float, seed: int) -> 
     return (recording + gain * noise).astype(np.float32)
 
 
+def changing_background(noises: list[np.ndarray], n_samples: int, first: int) -> np.ndarray:
+    """The noise files in turn, SWITCH_SECONDS of each (from file `first` on), n_samples long:
+    a background that changes level and kind, as a fan switched on or a door opened."""
+    from asrser.data.mixing import loop_or_cut
+
+    switch = int(SWITCH_SECONDS * RATE)
+    chunks = [
+        loop_or_cut(noises[(first + i) % len(noises)], switch, 0)
+        / np.sqrt(np.mean(np.square(noises[(first + i) % len(noises)])))
+        * 10 ** (((first + i) % 3 - 1) * 10 / 20)  # -10, 0, +10 dB in turn
+        for i in range(-(-n_samples // switch))
+    ]
+    return np.concatenate(chunks)[:n_samples].astype(np.float32)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="asr-clean", help="results/models/<model>/<fold>")
@@ -96,6 +115,12 @@ def main() -> None:
         choices=("utterances", "pauses", "foreground", "quietest", "equal"),
     )
     parser.add_argument("--foreground-db", type=float, default=10.0)
+    parser.add_argument(
+        "--changing-background",
+        action="store_true",
+        help=f"the --noise-type files in turn, {SWITCH_SECONDS:g} s each at -10, 0 and +10 dB "
+        "in turn around the --snr-db, instead of one file per recording",
+    )
     args = parser.parse_args()
     os.chdir(ROOT)  # the demo's manifests hold paths relative to the repository root
     manifest_path, musan_path = Path("results/data/iemocap.csv"), Path("results/data/musan.csv")
@@ -135,6 +160,7 @@ def main() -> None:
     hypotheses = {(snr, name): [] for snr in args.snr_db for name in strategies}
     segments = dict.fromkeys(hypotheses, 0)
     split_utterances = dict.fromkeys(hypotheses, 0)
+    merged_utterances = dict.fromkeys(hypotheses, 0)
     correct_emotions = dict.fromkeys(hypotheses, 0)
     references, emotions = [], 0
     for fold, speaker_rows in manifest.groupby("speaker"):
@@ -146,10 +172,13 @@ def main() -> None:
             references.append(" ".join(rows["transcript"]))
             emotions += len(rows)
             for snr in args.snr_db:
+                noise = (
+                    changing_background(noises, len(clean), number)
+                    if args.changing_background
+                    else noises[number % len(noises)]
+                )
                 recording = (
-                    clean
-                    if snr == "none"
-                    else add_noise(clean, spans, noises[number % len(noises)], float(snr), number)
+                    clean if snr == "none" else add_noise(clean, spans, noise, float(snr), number)
                 )
                 for name, cutter in strategies.items():
                     bounds = cutter(recording, spans)
@@ -173,6 +202,11 @@ def main() -> None:
                         ]
                     )
                     split_utterances[snr, name] += int(((overlap > 0).sum(axis=1) > 1).sum())
+                    # Utterances whose main segment holds most of another utterance too.
+                    main_segment = overlap.argmax(axis=1)
+                    merged_utterances[snr, name] += int(
+                        (np.bincount(main_segment, minlength=len(bounds))[main_segment] > 1).sum()
+                    )
                     if probs is not None:  # each utterance judged by the segment most of it is in
                         predicted = probs.argmax(axis=1)[overlap.argmax(axis=1)]
                         labels = [model.config.emotions.index(e) for e in rows["emotion"]]
@@ -184,13 +218,16 @@ def main() -> None:
         f"model {args.model} of each one's held-out speaker, segments <= "
         f"{args.max_segment_seconds:g} s"
     )
-    print("SNR dB  cutting     segments  utterances split  WER    emotion accuracy")
+    background = "changing " if args.changing_background else ""
+    print(f"background: {background}{args.noise_type} (MUSAN test pool)")
+    print("SNR dB  cutting     segments  utterances split  merged  WER    emotion accuracy")
     for (snr, name), texts in hypotheses.items():
         wer = word_error_counts(references, texts).wer if any(texts) else math.nan
         accuracy = correct_emotions[snr, name] / emotions if model.task != "asr" else math.nan
         print(
             f"{snr:>6s}  {name:10s}  {segments[snr, name]:8d}  "
-            f"{split_utterances[snr, name]:16d}  {wer:.3f}  {accuracy:.3f}"
+            f"{split_utterances[snr, name]:16d}  {merged_utterances[snr, name]:6d}  "
+            f"{wer:.3f}  {accuracy:.3f}"
         )
 
 
