@@ -307,6 +307,20 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path, saved_models, monkeypat
     assert not partial.exists()
 
 
+def test_a_run_with_every_file_finished_loads_no_model(tmp_path, saved_models, monkeypatch):
+    """Killed while writing its output: the rerun only writes it, from the resume points."""
+    paths = _three_files(tmp_path)
+    partial = tmp_path / "out.csv.partial"
+    done = predict_files(saved_models["asr"], paths, device="cpu", resume_folder=partial)
+
+    def no_model(*args):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr("asrser.predict._load", no_model)
+    again = predict_files(saved_models["asr"], paths, device="cpu", resume_folder=partial)
+    pd.testing.assert_frame_equal(again, done)
+
+
 def test_a_file_changed_since_is_predicted_again(tmp_path, saved_models, monkeypatch):
     import asrser.predict as predict
 

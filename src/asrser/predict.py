@@ -128,17 +128,8 @@ def predict_files(
                 resume_folder,
             )
     todo = [i for i, path in enumerate(paths) if str(path) not in finished]
-
-    from transformers.utils import logging as transformers_logging
-
-    from asrser.device import resolve_device, set_cpu_threads
-    from asrser.models.speech_model import load_model
-
-    set_cpu_threads(threads or available_cores())
-    transformers_logging.disable_progress_bar()
-    torch_device = resolve_device(device)
-    model, processor = load_model(model_dir, device=torch_device)
-
+    if todo:  # (a run killed while writing its output has every file finished)
+        model, processor, torch_device = _load(model_dir, device, threads)
     groups = file_groups([durations[i] for i in todo], GROUP_SECONDS) if todo else []
     for number, group in enumerate(groups, start=1):
         group_paths = [paths[todo[i]] for i in group]
@@ -158,6 +149,20 @@ def predict_files(
             frame = checkpoint.save(group_paths, frame)
         finished |= dict(iter(frame.groupby("file", sort=False)))
     return pd.concat([finished[str(path)] for path in paths], ignore_index=True)
+
+
+def _load(model_dir, device: str, threads: int | None):
+    """The model, its processor and torch device (torch and transformers imported here)."""
+    from transformers.utils import logging as transformers_logging
+
+    from asrser.device import resolve_device, set_cpu_threads
+    from asrser.models.speech_model import load_model
+
+    set_cpu_threads(threads or available_cores())
+    transformers_logging.disable_progress_bar()
+    torch_device = resolve_device(device)
+    model, processor = load_model(model_dir, device=torch_device)
+    return model, processor, torch_device
 
 
 def available_cores() -> int:
