@@ -6,9 +6,9 @@ their start times in room tone, about a minute each; optionally under a MUSAN te
 --snr-db relative to the speech, or with --changing-background those files in turn, switching
 file and level every 8 s), predicts it with the --model of the fold that holds that speaker
 out, and prints the pooled WER against the dialog's text and (SER and joint models) the emotion
-accuracy of its utterances, each judged by the segment most of it falls in, for five ways of cutting it, each with segments of at most --max-segment-seconds
-(with the number of utterances split across segments, and of those merged: sharing their main
-segment with another utterance):
+accuracy of its utterances, each judged by the segment most of it falls in, for five ways of
+cutting it, each with segments of at most --max-segment-seconds (with the number of utterances
+split across segments, and of those merged: sharing their main segment with another utterance):
 
 - utterances: the corpus' own utterance boundaries (what the evaluation sees; the reference);
 - pauses: stretches of speech between pauses, long ones cut at their quietest points (the
@@ -84,12 +84,12 @@ def add_noise(recording, spans, noise: np.ndarray, snr_db: float, seed: int) -> 
 def changing_background(noises: list[np.ndarray], n_samples: int, first: int) -> np.ndarray:
     """The noise files in turn, SWITCH_SECONDS of each (from file `first` on), n_samples long:
     a background that changes level and kind, as a fan switched on or a door opened."""
-    from asrser.data.mixing import loop_or_cut
+    from asrser.data.mixing import loop_or_cut, signal_power
 
     switch = int(SWITCH_SECONDS * RATE)
+    unit = [noise / np.sqrt(signal_power(noise)) for noise in noises]  # each at power 1
     chunks = [
-        loop_or_cut(noises[(first + i) % len(noises)], switch, 0)
-        / np.sqrt(np.mean(np.square(noises[(first + i) % len(noises)])))
+        loop_or_cut(unit[(first + i) % len(unit)], switch, 0)
         * 10 ** (((first + i) % 3 - 1) * 10 / 20)  # -10, 0, +10 dB in turn
         for i in range(-(-n_samples // switch))
     ]
