@@ -196,6 +196,26 @@ def test_folders_stand_for_the_audio_files_under_them(tmp_path):
     assert [str(p) for p in audio_files(given)] == [str(p) for p in expected]
 
 
+def test_a_file_named_twice_is_predicted_once(tmp_path, saved_models, caplog):
+    for name in ("calls/1.wav", "calls/2.wav"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        write_audio(tmp_path / name, _noise(0.4, seed=len(name)))
+    (tmp_path / "link.wav").symlink_to(tmp_path / "calls/2.wav")
+    given = [
+        tmp_path / "calls/2.wav",
+        tmp_path / "calls",  # holds 2.wav again
+        tmp_path / "calls/../calls/1.wav",
+        tmp_path / "link.wav",
+    ]
+    # Each under the first of its names, in the order first named.
+    assert audio_files(given) == [tmp_path / "calls/2.wav", str(tmp_path / "calls/1.wav")]
+    assert "3 files named more than once: each is predicted once" in caplog.text
+    twice = predict_files(saved_models["ser"], given, device="cpu")
+    once = predict_files(saved_models["ser"], audio_files(given), device="cpu")
+    pd.testing.assert_frame_equal(twice, once)
+    assert twice["file"].tolist() == [str(tmp_path / "calls/2.wav"), str(tmp_path / "calls/1.wav")]
+
+
 def test_threads_default_to_the_cores_available_on_any_system(monkeypatch):
     assert available_cores() >= 1
     monkeypatch.delattr("os.sched_getaffinity", raising=False)  # as on macOS and Windows

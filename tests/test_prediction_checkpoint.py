@@ -27,16 +27,22 @@ def _rows(paths, transcripts):
     )
 
 
+def _transcripts(checkpoint, paths) -> dict[str, list[str]]:
+    """What `finished` gives back: each finished file's transcripts."""
+    files, rows = checkpoint.finished(paths)
+    frame = pd.concat(rows) if rows else pd.DataFrame({"file": [], "transcript": []})
+    assert set(frame["file"]) == files  # the rows of exactly the finished files
+    return {name: frame.loc[frame["file"] == name, "transcript"].tolist() for name in files}
+
+
 def test_finished_files_are_read_back_as_written(tmp_path):
     paths = _files(tmp_path, ["a.wav", "b.wav", "c.wav"])
     checkpoint = PredictionCheckpoint(tmp_path / "out.csv.partial", {"device": "cpu"})
     rows = _rows(paths[:2], ["", "NAN"])  # an empty transcript and one pandas would take for NaN
     saved = checkpoint.save(paths[:2], rows)
     pd.testing.assert_frame_equal(saved, rows, check_dtype=False)
-    finished = PredictionCheckpoint(tmp_path / "out.csv.partial", {"device": "cpu"}).finished(paths)
-    assert list(finished) == paths[:2]
-    assert finished[paths[0]]["transcript"].tolist() == [""]
-    assert finished[paths[1]]["transcript"].tolist() == ["NAN"]
+    reopened = PredictionCheckpoint(tmp_path / "out.csv.partial", {"device": "cpu"})
+    assert _transcripts(reopened, paths) == {paths[0]: [""], paths[1]: ["NAN"]}
 
 
 def test_a_part_without_its_index_or_for_other_files_is_not_used(tmp_path):
@@ -44,12 +50,33 @@ def test_a_part_without_its_index_or_for_other_files_is_not_used(tmp_path):
     checkpoint = PredictionCheckpoint(tmp_path / "p", {})
     checkpoint.save(paths[:1], _rows(paths[:1], ["HELLO"]))
     _rows(paths[1:], ["KILLED"]).to_csv(tmp_path / "p" / "part-00001.csv", index=False)
-    assert list(checkpoint.finished(paths)) == paths[:1]  # killed between its CSV and index
-    assert checkpoint.finished(paths[1:]) == {}  # a file no longer asked for is left out
+    # killed between its CSV and index
+    assert _transcripts(checkpoint, paths) == {paths[0]: ["HELLO"]}
+    assert _transcripts(checkpoint, paths[1:]) == {}  # a file no longer asked for is left out
     os.utime(paths[0], ns=(0, 0))
-    assert checkpoint.finished(paths) == {}  # changed since: predicted again
+    assert _transcripts(checkpoint, paths) == {}  # changed since: predicted again
     checkpoint.save(paths[:1], _rows(paths[:1], ["AGAIN"]))  # the next part number is free
-    assert checkpoint.finished(paths)[paths[0]]["transcript"].tolist() == ["AGAIN"]
+    assert _transcripts(checkpoint, paths) == {paths[0]: ["AGAIN"]}
+    assert sorted(path.name for path in (tmp_path / "p").glob("part-*")) == [
+        "part-00000.csv",
+        "part-00000.json",
+        "part-00001.csv",  # overwritten by the next part, then indexed
+        "part-00001.json",
+    ]
+
+
+def test_parts_are_numbered_past_the_highest_and_the_newest_counts(tmp_path):
+    paths = _files(tmp_path, ["a.wav"])
+    folder = tmp_path / "p"
+    PredictionCheckpoint(folder, {}).save(paths, _rows(paths, ["OLD"]))
+    for suffix in (".csv", ".json"):  # as after 100,000 groups: past five digits
+        (folder / f"part-00000{suffix}").rename(folder / f"part-99999{suffix}")
+    (folder / "part-notes.json").write_text("{}")  # not a part: ignored
+    reopened = PredictionCheckpoint(folder, {})
+    reopened.save(paths, _rows(paths, ["NEW"]))  # two runs at once saved the file twice
+    assert (folder / "part-100000.json").is_file()
+    # Read in the order saved (by number, not by name): the newest rows count, once.
+    assert _transcripts(reopened, paths) == {paths[0]: ["NEW"]}
 
 
 def test_other_settings_are_refused_and_the_folder_kept(tmp_path):

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from asrser import SAMPLE_RATE
@@ -107,7 +108,7 @@ def predict_files(
                 f"{path}: {info.duration:.3f} s of audio; at least {MIN_SECONDS} s needed"
             )
         durations.append(info.duration * (info.channels if split_channels else 1))
-    checkpoint, finished = None, {}
+    checkpoint, finished, kept = None, set(), []
     if resume_folder is not None:
         settings = {
             **model_fingerprint(model_dir),
@@ -119,12 +120,12 @@ def predict_files(
             "foreground_db": foreground_db,
         }
         checkpoint = PredictionCheckpoint(resume_folder, settings)
-        finished = checkpoint.finished(paths)
+        finished, kept = checkpoint.finished(paths)
         if finished:
             log.warning(
                 "resuming: %d of %d files already predicted in %s",
                 len(finished),
-                len({str(path) for path in paths}),
+                len(paths),
                 resume_folder,
             )
     todo = [i for i, path in enumerate(paths) if str(path) not in finished]
@@ -145,10 +146,16 @@ def predict_files(
             foreground_db,
             desc=f"predict {number}/{len(groups)}",
         )
-        if checkpoint is not None:
-            frame = checkpoint.save(group_paths, frame)
-        finished |= dict(iter(frame.groupby("file", sort=False)))
-    return pd.concat([finished[str(path)] for path in paths], ignore_index=True)
+        kept.append(frame if checkpoint is None else checkpoint.save(group_paths, frame))
+    return _in_file_order(kept, paths)
+
+
+def _in_file_order(frames: list[pd.DataFrame], paths) -> pd.DataFrame:
+    """The rows of every file, files in the order of `paths`, each file's rows as predicted
+    (one concatenation and a stable sort: a resumed run's rows come part by part)."""
+    frame = pd.concat(frames, ignore_index=True)
+    position = frame["file"].map({str(path): number for number, path in enumerate(paths)})
+    return frame.iloc[np.argsort(position.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def _load(model_dir, device: str, threads: int | None):
@@ -175,24 +182,34 @@ def available_cores() -> int:
 
 def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
     """`paths` with each folder replaced by the audio files under it (by suffix, sorted;
-    hidden ones left out)."""
+    hidden ones left out), each file once: one named twice, or also under a folder named, is
+    predicted under the first of its names."""
     files: list[str | os.PathLike] = []
+    seen: set[str] = set()
+    repeated = 0
     for path in paths:
-        if not Path(path).is_dir():
-            files.append(path)
-            continue
-        found = sorted(
-            str(child)
-            for child in Path(path).rglob("*")
-            if child.suffix.lower() in AUDIO_SUFFIXES
-            and not _hidden(child.relative_to(path))
-            and child.is_file()
-        )
-        if not found:
-            raise AudioError(
-                f"{path}: a folder without audio files (expected {', '.join(AUDIO_SUFFIXES)})"
+        if Path(path).is_dir():
+            found = sorted(
+                str(child)
+                for child in Path(path).rglob("*")
+                if child.suffix.lower() in AUDIO_SUFFIXES
+                and not _hidden(child.relative_to(path))
+                and child.is_file()
             )
-        files += found
+            if not found:
+                raise AudioError(
+                    f"{path}: a folder without audio files (expected {', '.join(AUDIO_SUFFIXES)})"
+                )
+        else:
+            found = [path]
+        for file in found:
+            if (real := os.path.realpath(file)) in seen:
+                repeated += 1
+                continue
+            seen.add(real)
+            files.append(file)
+    if repeated:
+        log.warning("%d files named more than once: each is predicted once", repeated)
     return files
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ import pandas as pd
 from asrser.io import read_json, write_csv, write_json
 
 SETTINGS_FILE = "settings.json"
+PART_INDEX = re.compile(r"part-(\d+)\.json")
 # Read back as written: an empty transcript stays "", a transcript such as "NAN" stays text.
 TEXT_COLUMNS = {"file": str, "transcript": str}
 
@@ -69,36 +71,44 @@ class PredictionCheckpoint:
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_json(settings_path, settings)
+        # Counted once: a glob per group would make a run over many files quadratic.
+        self._next_number = max(self._indexes(), default=(-1, None))[0] + 1
 
-    def finished(self, paths: Sequence[str | os.PathLike]) -> dict[str, pd.DataFrame]:
-        """The saved rows of each of `paths` finished earlier and unchanged since, by file."""
+    def finished(self, paths: Sequence[str | os.PathLike]) -> tuple[set[str], list[pd.DataFrame]]:
+        """Which of `paths` were finished earlier and are unchanged since, and their saved rows
+        (a frame per part)."""
         wanted = {str(path) for path in paths}
-        rows: dict[str, pd.DataFrame] = {}
-        for index_path in sorted(self.folder.glob("part-*.json")):
-            stamps = read_json(index_path)
+        files: set[str] = set()
+        rows: list[pd.DataFrame] = []
+        # Newest part first: a file saved twice (two runs at once) counts once, as last saved.
+        for _, index_path in reversed(self._indexes()):
             current = {
-                name: stamp
-                for name, stamp in stamps.items()
-                if name in wanted and Path(name).is_file() and list(file_stamp(name)) == stamp
+                name
+                for name, stamp in read_json(index_path).items()
+                if name in wanted
+                and name not in files
+                and Path(name).is_file()
+                and list(file_stamp(name)) == stamp
             }
-            if not current:
-                continue
-            part = read_part(index_path.with_suffix(".csv"))
-            for name, file_rows in part.groupby("file", sort=False):
-                if name in current:
-                    rows[name] = file_rows.reset_index(drop=True)
-        return rows
+            if current:
+                part = read_part(index_path.with_suffix(".csv"))
+                rows.append(part[part["file"].isin(current)])
+                files |= current
+        return files, rows
 
     def save(self, paths: Sequence[str | os.PathLike], frame: pd.DataFrame) -> pd.DataFrame:
         """Keep the rows of a finished group of files; returns them as a resumed run reads them."""
-        number = len(list(self.folder.glob("part-*.json")))
-        while (self.folder / f"part-{number:05d}.json").exists():  # a part removed by hand
-            number += 1
-        stem = self.folder / f"part-{number:05d}"
+        stem = self.folder / f"part-{self._next_number:05d}"
+        self._next_number += 1
         write_csv(stem.with_suffix(".csv"), frame)
         # The index last: a part without one (killed in between) is ignored.
         write_json(stem.with_suffix(".json"), {str(path): list(file_stamp(path)) for path in paths})
         return read_part(stem.with_suffix(".csv"))
+
+    def _indexes(self) -> list[tuple[int, Path]]:
+        """(number, path) of each part's index, in the order the parts were saved."""
+        found = (PART_INDEX.fullmatch(path.name) for path in self.folder.iterdir())
+        return sorted((int(match[1]), self.folder / match[0]) for match in found if match)
 
 
 def discard_checkpoint(folder: str | os.PathLike) -> None:
