@@ -255,6 +255,23 @@ def test_bad_input_is_named_and_writes_nothing(tmp_path, saved_models, capsys, p
     assert not out.exists()
 
 
+def test_every_bad_file_is_named_at_once(tmp_path, saved_models, capsys, monkeypatch):
+    monkeypatch.setattr("asrser.predict.MAX_LISTED", 2)
+    write_audio(tmp_path / "good.wav", _noise(0.5, seed=6))
+    for name in ("a.wav", "b.wav"):
+        write_audio(tmp_path / name, _noise(0.05, seed=7))
+    (tmp_path / "c.wav").write_bytes(b"RIFF, but not a wav")
+    names = ["good.wav", "a.wav", "missing.wav", "b.wav", "c.wav"]
+    status = main([str(saved_models["asr"]), *(str(tmp_path / n) for n in names)])
+    assert status == 2
+    message = capsys.readouterr().err
+    assert message.startswith(
+        f"asrser-predict: error: 4 of 5 audio files cannot be predicted: {tmp_path / 'a.wav'}: "
+        f"0.050 s of audio; at least 0.1 s needed; {tmp_path / 'missing.wav'}: no such audio "
+        "file; and 2 more"
+    )
+
+
 def test_settings_out_of_range_are_refused(tmp_path, saved_models, capsys):
     write_audio(tmp_path / "a.wav", _noise(0.5, seed=8))
     argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "--max-segment-seconds", "0.1"]

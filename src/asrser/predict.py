@@ -48,6 +48,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".caf
 # 16 kHz), so a folder of long calls is never held in memory at once, and a killed run with -o
 # loses at most one group's work (asrser.prediction_checkpoint).
 GROUP_SECONDS = 600.0
+MAX_LISTED = 10  # files named in the error when many cannot be predicted
 INTERRUPT_EXIT_STATUS = 130  # 128 + SIGINT, what a shell reports after Ctrl-C
 
 
@@ -98,16 +99,14 @@ def predict_files(
             "model such as results/models/joint-clean/Ses01F/model"
         )
     paths = audio_files(paths)
-    durations = []
+    durations, problems = [], []
     for path in paths:
-        if not Path(path).is_file():
-            raise AudioError(f"{path}: no such audio file")
-        info = audio_info(path)
-        if info.duration < MIN_SECONDS:
-            raise AudioError(
-                f"{path}: {info.duration:.3f} s of audio; at least {MIN_SECONDS} s needed"
-            )
-        durations.append(info.duration * (info.channels if split_channels else 1))
+        try:
+            durations.append(_seconds(path, split_channels))
+        except AudioError as error:  # all of them named at once: one fix, one rerun
+            problems.append(str(error))
+    if problems:
+        raise AudioError(_listing(problems, len(paths)))
     checkpoint, finished, kept = None, set(), []
     if resume_folder is not None:
         settings = {
@@ -156,6 +155,27 @@ def _in_file_order(frames: list[pd.DataFrame], paths) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True)
     position = frame["file"].map({str(path): number for number, path in enumerate(paths)})
     return frame.iloc[np.argsort(position.to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def _seconds(path, split_channels: bool) -> float:
+    """The audio a file holds (each channel counted with split_channels); AudioError naming
+    the file where it is missing, unreadable or too short to predict."""
+    if not Path(path).is_file():
+        raise AudioError(f"{path}: no such audio file")
+    info = audio_info(path)
+    if info.duration < MIN_SECONDS:
+        raise AudioError(f"{path}: {info.duration:.3f} s of audio; at least {MIN_SECONDS} s needed")
+    return info.duration * (info.channels if split_channels else 1)
+
+
+def _listing(problems: list[str], files: int) -> str:
+    """One message for the files that cannot be predicted (the first MAX_LISTED named)."""
+    if len(problems) == 1:
+        return problems[0]
+    more = len(problems) - MAX_LISTED
+    return f"{len(problems)} of {files} audio files cannot be predicted: " + "; ".join(
+        problems[:MAX_LISTED] + ([f"and {more} more"] if more > 0 else [])
+    )
 
 
 def _load(model_dir, device: str, threads: int | None):
