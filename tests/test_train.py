@@ -1,5 +1,6 @@
 """Training machinery: augmentation, duration batching, the trainer, resuming after SIGTERM/SIGKILL,
-non-finite losses, the demo encoder's pretraining.
+non-finite losses, the CUDA path's bf16 autocast (emulated on the CPU), the demo encoder's
+pretraining.
 
 Everything runs on tiny encoders (a 2-layer demo Wav2Vec2BertForCTC and the tiny raw-waveform
 Wav2Vec2ForCTC) and a few seconds of numpy-made audio, with one torch thread so that runs in this
@@ -35,6 +36,7 @@ from asrser.batching import (
 )
 from asrser.collation import make_batch
 from asrser.device import DeviceError
+from asrser.evaluate import predict_manifest
 from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
 from asrser.models.speech_model import load_model
 from asrser.train import SIGTERM_EXIT_STATUS, NonFiniteLossError, load_split, lr_factor, train
@@ -540,6 +542,51 @@ def test_cuda_without_a_gpu_is_a_clear_error(data, encoders, tmp_path):
 
 
 # ------------------------------------------------------------------------------ pretraining
+# The CUDA code path's bf16 autocast, emulated on the CPU: no GPU ever ran these tests, so dtype
+# mistakes (a bf16 tensor meeting a float32 one, a loss or a softmax in bf16) would first show on
+# a researcher's GPU. Every model type of both encoder kinds trains (head warm-up included) and
+# predicts with torch.autocast("cpu", torch.bfloat16) wherever CUDA would have it.
+AUTOCAST_USERS = ("asrser.train", "asrser.evaluate", "asrser.head_warmup")
+
+
+@pytest.fixture
+def bf16_everywhere(monkeypatch):
+    """What asrser.device.autocast gives on CUDA, on the CPU; counts the regions entered."""
+    entered = []
+
+    def autocast(device):
+        entered.append(device.type)
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+    for module in AUTOCAST_USERS:
+        monkeypatch.setattr(f"{module}.autocast", autocast)
+    return entered
+
+
+@pytest.mark.parametrize("kind", ["demo", "wav2vec2"])
+@pytest.mark.parametrize("task", ["asr", "ser", "joint"])
+def test_every_model_trains_and_predicts_under_bf16(
+    data, encoders, tmp_path, bf16_everywhere, kind, task
+):
+    hparams = {"epochs": 1, "head_warmup_steps": 3} if task != "asr" else {"epochs": 1}
+    run_training(data, encoders[kind], tmp_path, task=task, hparams=hparams)
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert (history["skipped_batches"] == 0).all()  # no non-finite loss under bf16
+    assert np.isfinite(history[["train_loss", "valid_loss"]].to_numpy()).all()
+    model, processor = load_model(tmp_path / "model")
+    assert next(model.parameters()).dtype == torch.float32  # saved weights stay float32
+    entered = len(bf16_everywhere)
+    predictions = predict_manifest(
+        model, processor, pd.read_csv(data["valid"]), torch.device("cpu"), 60.0
+    )
+    assert len(bf16_everywhere) > entered  # inference ran under autocast too
+    if task != "asr":
+        probs = predictions.filter(like="prob_").to_numpy()
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-3)
+    if task != "ser":
+        assert predictions["hyp_transcript"].map(type).eq(str).all()
+
+
 def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
     from transformers import AutoModelForCTC, AutoProcessor
 
