@@ -558,6 +558,15 @@ def bf16_everywhere(monkeypatch):
         entered.append(device.type)
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
+    import asrser
+
+    package = Path(asrser.__file__).parent
+    users = {
+        "asrser." + ".".join(path.relative_to(package).with_suffix("").parts)
+        for path in package.rglob("*.py")
+        if "import autocast" in path.read_text() or ", autocast" in path.read_text()
+    }
+    assert users == set(AUTOCAST_USERS), "a module that autocasts is missing here"
     for module in AUTOCAST_USERS:
         monkeypatch.setattr(f"{module}.autocast", autocast)
     return entered
