@@ -72,8 +72,8 @@ def ctc_token_settings(tokenizer: Wav2Vec2CTCTokenizer) -> dict:
     }
 
 
-def save_encoder(out_dir: str | Path, model, processor) -> Path:
-    """Save an encoder and its processor to `out_dir` (atomically) as one transformers folder."""
+def save_pretrained_folder(out_dir: str | Path, model, processor) -> Path:
+    """A model and its processor (or tokenizer) saved atomically as one transformers folder."""
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         model.save_pretrained(tmp)
@@ -132,7 +132,7 @@ def create_demo_encoder(
     )
     model = Wav2Vec2BertForCTC(config)
     processor = Wav2Vec2BertProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer)
-    return save_encoder(out_dir, model, processor)
+    return save_pretrained_folder(out_dir, model, processor)
 
 
 def create_tiny_wav2vec2(out_dir: str | Path, seed: int = 0) -> Path:
@@ -162,7 +162,7 @@ def create_tiny_wav2vec2(out_dir: str | Path, seed: int = 0) -> Path:
     )
     model = Wav2Vec2ForCTC(config)
     processor = Wav2Vec2Processor(feature_extractor=lv60_feature_extractor(), tokenizer=tokenizer)
-    return save_encoder(out_dir, model, processor)
+    return save_pretrained_folder(out_dir, model, processor)
 
 
 def lv60_feature_extractor() -> Wav2Vec2FeatureExtractor:

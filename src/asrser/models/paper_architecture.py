@@ -6,8 +6,8 @@ Speed and memory do not depend on the weights, so a machine that cannot reach th
 and loaded through the same AutoModelForCTC / AutoProcessor / AutoModel / AutoTokenizer path.
 The sizes are those of facebook/wav2vec2-large-960h-lv60-self (24 layers of width 1024 after the
 seven layer-norm convolutions, the stable layer norm; asrser's character vocabulary, which is
-lv60's without <s> and </s>) and
-bert-base-uncased (12 layers of width 768, a vocabulary of 30522). Not for training anything real.
+lv60's without <s> and </s>) and bert-base-uncased (12 layers of width 768, a vocabulary of
+30522). Not for training anything real.
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ from transformers import (
     Wav2Vec2Processor,
 )
 
-from asrser.io import atomic_dir
 from asrser.models.demo_encoder import (
     create_character_tokenizer,
     ctc_token_settings,
     lv60_feature_extractor,
-    save_encoder,
+    save_pretrained_folder,
 )
 from asrser.text import ALPHABET
 
@@ -62,7 +61,7 @@ def create_paper_encoder(out_dir: str | Path, seed: int = 0, **overrides) -> Pat
     processor = Wav2Vec2Processor(
         feature_extractor=lv60_feature_extractor(), tokenizer=create_character_tokenizer()
     )
-    return save_encoder(out_dir, model, processor)
+    return save_pretrained_folder(out_dir, model, processor)
 
 
 def create_paper_bert(out_dir: str | Path, seed: int = 0, **overrides) -> Path:
@@ -79,8 +78,4 @@ def create_paper_bert(out_dir: str | Path, seed: int = 0, **overrides) -> Path:
         special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
         vocab_file.write_text("\n".join(special + letters + [f"##{c}" for c in letters]) + "\n")
         tokenizer = BertTokenizer(str(vocab_file), do_lower_case=True)
-    out_dir = Path(out_dir)
-    with atomic_dir(out_dir) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-    return out_dir
+    return save_pretrained_folder(out_dir, model, tokenizer)
