@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Fills .whl/ (git-ignored) with the wheels benchmarks/gpu_check.sh installs on the device
 # machine: the packages its image lacks (soundfile, jiwer, jsonschema) or holds in other versions
-# (transformers, tokenizers, huggingface_hub, pandas), for its Python 3.12, at the versions of
-# this project's .venv. About 35 MB; run here, where the package registries are reachable.
+# (transformers, tokenizers, pandas), for its Python 3.12, at the versions of this project's
+# .venv. Its own huggingface_hub (1.33 when last seen) is kept: transformers asks for >= 1.31, and
+# this .venv's 2.x would need packages that image lacks (httpx2). About 34 MB; run here, where the
+# package registries are reachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(transformers tokenizers huggingface_hub pandas soundfile cffi pycparser jiwer rapidfuzz
+packages=(transformers tokenizers pandas soundfile cffi pycparser jiwer rapidfuzz
     jsonschema jsonschema-specifications referencing rpds-py)
 pins=$(.venv/bin/python - "${packages[@]}" <<'PY'
 import importlib.metadata as metadata, sys
