@@ -8,23 +8,13 @@ import torch
 from transformers import AutoModel, AutoModelForCTC, BertConfig
 
 from asrser.models import build_model, collate
+from asrser.models.demo_encoder import TINY_WAV2VEC2_SIZE
 from asrser.models.paper_architecture import (
     create_paper_bert,
     create_paper_encoder,
     paper_encoder_config,
 )
 
-SHRUNK_ENCODER = dict(
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    intermediate_size=64,
-    conv_dim=(16, 16, 32),
-    conv_kernel=(10, 8, 8),
-    conv_stride=(5, 8, 8),
-    num_conv_pos_embeddings=16,
-    num_conv_pos_embedding_groups=4,
-)
 SHRUNK_BERT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
 
 
@@ -43,7 +33,7 @@ def test_the_architectures_have_the_published_sizes():
 
 
 def test_stand_ins_load_and_run_as_the_real_checkpoints_do(tmp_path):
-    encoder = create_paper_encoder(tmp_path / "encoder", **SHRUNK_ENCODER)
+    encoder = create_paper_encoder(tmp_path / "encoder", **TINY_WAV2VEC2_SIZE)
     bert = create_paper_bert(tmp_path / "bert", **SHRUNK_BERT)
     model, processor = build_model("joint", str(encoder), str(bert))
     assert model.config.pass_attention_mask  # lv60 input: attention masks passed

@@ -135,6 +135,20 @@ def create_demo_encoder(
     return save_pretrained_folder(out_dir, model, processor)
 
 
+# The tiny raw-waveform encoder's sizes (tests also shrink the paper-size stand-in to them).
+TINY_WAV2VEC2_SIZE = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "conv_dim": (16, 16, 32),
+    "conv_kernel": (10, 8, 8),
+    "conv_stride": (5, 8, 8),
+    "num_conv_pos_embeddings": 16,
+    "num_conv_pos_embedding_groups": 4,
+}
+
+
 def create_tiny_wav2vec2(out_dir: str | Path, seed: int = 0) -> Path:
     """Write a tiny raw-waveform Wav2Vec2ForCTC (lv60-style: layer-norm convs) for tests.
 
@@ -145,15 +159,7 @@ def create_tiny_wav2vec2(out_dir: str | Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     tokenizer = create_character_tokenizer()
     config = Wav2Vec2Config(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        conv_dim=(16, 16, 32),
-        conv_kernel=(10, 8, 8),
-        conv_stride=(5, 8, 8),
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=4,
+        **TINY_WAV2VEC2_SIZE,
         feat_extract_norm="layer",
         do_stable_layer_norm=True,
         layerdrop=0.0,
