@@ -24,6 +24,7 @@ import pytest
 import soundfile as sf
 import torch
 
+import asrser
 from asrser import EMOTIONS, SAMPLE_RATE
 from asrser.audio import write_audio
 from asrser.augment import AugmentConfig, Augmenter, drop_frequency_bands
@@ -541,7 +542,7 @@ def test_cuda_without_a_gpu_is_a_clear_error(data, encoders, tmp_path):
         )
 
 
-# ------------------------------------------------------------------------------ pretraining
+# -------------------------------------------------------------------------- mixed precision
 # The CUDA code path's bf16 autocast, emulated on the CPU: no GPU ever ran these tests, so dtype
 # mistakes (a bf16 tensor meeting a float32 one, a loss or a softmax in bf16) would first show on
 # a researcher's GPU. Every model type of both encoder kinds trains (head warm-up included) and
@@ -557,8 +558,6 @@ def bf16_everywhere(monkeypatch):
     def autocast(device):
         entered.append(device.type)
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-
-    import asrser
 
     package = Path(asrser.__file__).parent
     users = {
@@ -596,6 +595,7 @@ def test_every_model_trains_and_predicts_under_bf16(
         assert predictions["hyp_transcript"].map(type).eq(str).all()
 
 
+# ------------------------------------------------------------------------------ pretraining
 def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
     from transformers import AutoModelForCTC, AutoProcessor
 
