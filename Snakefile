@@ -22,6 +22,10 @@ include: "rules/evaluate.smk"
 include: "rules/report.smk"
 
 
+onsuccess:
+    remove_empty_checkpoints()
+
+
 rule all:
     default_target: True
     input:

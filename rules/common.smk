@@ -17,6 +17,9 @@ FOLD_SPLITS = [
 ]
 FOLD_MANIFESTS = FOLD_SPLITS + [f"test_{condition}" for condition in TEST_CONDITIONS]
 ENV = "../envs/asrser.yaml"
+# Parent of the jobs' resume points (params checkpoint_dir, one flat folder per job: each job
+# removes its own when done; the parent goes in onsuccess, when no job can be creating one).
+CHECKPOINTS = "results/checkpoints"
 
 
 wildcard_constraints:
@@ -133,3 +136,13 @@ TEXT_ORACLE_FILES = ("joint_model", "manifest", "joint_predictions", "ser_predic
 
 def text_oracle_inputs(wildcards=None):
     return [run[key] for run in text_oracle_runs() for key in TEXT_ORACLE_FILES]
+
+
+def remove_empty_checkpoints():
+    """After a successful run: the checkpoints folder, if every job has removed its own."""
+    try:
+        os.rmdir(CHECKPOINTS)
+    except (
+        OSError
+    ):  # absent, or holding a job's resume point (a job killed in an earlier run)
+        pass

@@ -79,6 +79,8 @@ def test_study_writes_every_model_evaluation_table_and_figure(study):
         assert (study / "results" / "figures" / name).stat().st_size > 0
     table = pd.read_csv(study / "results" / "tables" / "table1.csv")
     assert len(table) == 7
+    # Every job removed its resume points, and the run's end removed their emptied parent.
+    assert not (study / "results" / "checkpoints").exists()
 
 
 def test_html_report(study):
