@@ -81,7 +81,7 @@ def stand_in_model(files_per_group: int, rows_per_file: int, stop_after: int | N
     def predict_group(model, processor, paths, *settings, **options):
         if stop_after is not None and len(kept) == stop_after:
             raise KeyboardInterrupt(143)
-        return fake_rows(paths, rows_per_file)
+        return fake_rows(paths, rows_per_file), {}  # (rows, files that failed to decode)
 
     predict.GROUP_SECONDS = files_per_group * FILE_SECONDS + 1e-6
     predict._predict_group = predict_group

@@ -377,6 +377,63 @@ def test_a_file_changed_since_is_predicted_again(tmp_path, saved_models, monkeyp
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "fresh.csv").read_bytes()
 
 
+def _error_line(stderr: str) -> str:
+    """The error, after the progress bars of the groups predicted before it."""
+    return stderr[stderr.index("asrser-predict: error:") :]
+
+
+def _corrupt_stream(path):
+    """A FLAC whose header reads (duration and all) but whose frames do not decode."""
+    write_audio(path, _noise(0.8, seed=31))
+    data = bytearray(path.read_bytes())
+    data[200:] = bytes(len(data) - 200)
+    path.write_bytes(data)
+
+
+@pytest.mark.parametrize("one_group", [True, False], ids=["same group", "own group"])
+def test_a_file_that_fails_to_decode_is_named_after_the_others(
+    tmp_path, saved_models, monkeypatch, capsys, one_group
+):
+    """Its header passed the up-front check: the run predicts the other files, keeps them,
+    then names it; removing it and rerunning only writes the output."""
+    good = _three_files(tmp_path)
+    bad = tmp_path / "broken.flac"
+    _corrupt_stream(bad)
+    assert sf.info(bad).duration > 0.5
+    if not one_group:
+        monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    out, partial = tmp_path / "out.csv", tmp_path / "out.csv.partial"
+    argv = [str(saved_models["joint"]), "--device", "cpu", "-o", str(out)]
+    assert main([*argv[:1], str(good[0]), str(bad), *map(str, good[1:]), *argv[1:]]) == 2
+    message = _error_line(capsys.readouterr().err)
+    assert message.startswith(f"asrser-predict: error: {bad}: unreadable audio")
+    assert f"kept in {partial}: replace or remove these files and rerun" in message
+    assert not out.exists()
+
+    def no_model(*args):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr("asrser.predict._load", no_model)  # the three were kept
+    assert main([*argv[:1], *map(str, good), *argv[1:]]) == 0
+    monkeypatch.undo()
+    assert main([*argv[:1], *map(str, good), *argv[1:-1], str(tmp_path / "fresh.csv")]) == 0
+    assert out.read_bytes() == (tmp_path / "fresh.csv").read_bytes()
+    assert not partial.exists()
+
+
+def test_without_an_output_file_every_undecodable_file_is_named(tmp_path, saved_models, capsys):
+    good = _three_files(tmp_path)
+    bad = [tmp_path / "x.flac", tmp_path / "y.flac"]
+    for path in bad:
+        _corrupt_stream(path)
+    assert main([str(saved_models["asr"]), str(bad[0]), *map(str, good), str(bad[1])]) == 2
+    message = _error_line(capsys.readouterr().err)
+    assert message.startswith(
+        f"asrser-predict: error: 2 of 5 audio files cannot be predicted: {bad[0]}: unreadable"
+    )
+    assert f"; {bad[1]}: unreadable audio" in message and "rerun" not in message
+
+
 def test_resuming_with_other_settings_is_refused(tmp_path, saved_models, monkeypatch, capsys):
     import asrser.predict as predict
 

@@ -131,9 +131,10 @@ def predict_files(
     if todo:  # (a run killed while writing its output has every file finished)
         model, processor, torch_device = _load(model_dir, device, threads)
     groups = file_groups([durations[i] for i in todo], GROUP_SECONDS) if todo else []
+    undecodable: list[str] = []  # headers read, samples not: found only when a group is decoded
     for number, group in enumerate(groups, start=1):
         group_paths = [paths[todo[i]] for i in group]
-        frame = _predict_group(
+        frame, failed = _predict_group(
             model,
             processor,
             group_paths,
@@ -145,7 +146,18 @@ def predict_files(
             foreground_db,
             desc=f"predict {number}/{len(groups)}",
         )
-        kept.append(frame if checkpoint is None else checkpoint.save(group_paths, frame))
+        undecodable += failed.values()
+        predicted = [path for path in group_paths if str(path) not in failed]
+        if predicted:
+            kept.append(frame if checkpoint is None else checkpoint.save(predicted, frame))
+    if undecodable:  # after the others, so that one bad file among thousands costs one rerun
+        kept_note = (
+            f"; the other files' predictions are kept in {resume_folder}: replace or remove "
+            "these files and rerun the same command to finish"
+            if resume_folder is not None
+            else ""
+        )
+        raise AudioError(_listing(undecodable, len(paths)) + kept_note)
     return _in_file_order(kept, paths)
 
 
@@ -263,14 +275,20 @@ def _predict_group(
     split_channels: bool,
     foreground_db: float | None = None,
     desc: str = "predict",
-) -> pd.DataFrame:
-    """Rows of one group of files: each file decoded once, cut into segments, predicted."""
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rows of one group of files (each decoded once, cut into segments, predicted), and the
+    message for each file (by name) whose samples could not be decoded: its header read fine
+    before the run (a corrupt stream), so it is named at the end and the others go on."""
     from asrser.batching import TEXT_TASKS
     from asrser.evaluate import predict_waveforms
 
-    rows, segments = [], []
+    rows, segments, failed = [], [], {}
     for path in paths:
-        tracks = read_channels(path) if split_channels else [read_audio(path)]
+        try:
+            tracks = read_channels(path) if split_channels else [read_audio(path)]
+        except AudioError as error:
+            failed[str(path)] = str(error)
+            continue
         for channel, audio in enumerate(tracks):
             bounds = segment_bounds(
                 audio,
@@ -284,6 +302,8 @@ def _predict_group(
                 start_s, end_s = round(start / SAMPLE_RATE, 3), round(end / SAMPLE_RATE, 3)
                 rows.append({**where, "segment": number, "start_s": start_s, "end_s": end_s})
                 segments.append(audio[start:end])
+    if not rows:
+        return pd.DataFrame(), failed
     transcripts, probs = predict_waveforms(
         model,
         processor,
@@ -301,7 +321,7 @@ def _predict_group(
         frame["emotion"] = [emotions[i] for i in probs.argmax(axis=1)]
         for column, emotion in enumerate(emotions):
             frame[f"prob_{emotion}"] = probs[:, column].round(4)
-    return frame
+    return frame, failed
 
 
 def build_parser() -> argparse.ArgumentParser:
