@@ -188,7 +188,9 @@ def test_start_encoder_scores_agree_with_its_transcripts(tmp_path):
 def test_pooled_cer_counts_characters():
     from asrser.metrics import pooled_cer
 
-    assert pooled_cer(["ab cd", ""], ["ab cx", "zz"]) == pytest.approx(1 / 5)
+    assert pooled_cer(["ab cd", "ab"], ["ab cx", "ab"]) == pytest.approx(1 / 7)
+    # An empty reference's hypothesis counts as insertions, as for the WER.
+    assert pooled_cer(["ab cd", ""], ["ab cx", "zz"]) == pytest.approx(3 / 5)
     assert np.isnan(pooled_cer([""], ["x"]))
 
 
@@ -240,5 +242,25 @@ def test_text_oracle_tabulates_each_fold(tmp_path, saved_joint):
     row = table.iloc[0]
     assert row["joint_accuracy"] == pytest.approx(expected) == row["ser_accuracy"]
     assert 0.0 <= row["joint_accuracy_reference_text"] <= 1.0 and row["n_utts"] == 6
-    assert pd.read_csv(tmp_path / "oracle.csv").shape == (1, 7)
+    assert pd.read_csv(tmp_path / "oracle.csv").shape == (1, 8)
+    assert row["ref_words"] == sum(len(text.split()) for text in evaluated["ref_transcript"])
     assert "| clean | 1 |" in (tmp_path / "oracle.md").read_text()
+
+
+def test_text_oracle_summary_pools_the_folds():
+    """Folds of different sizes: each utterance counts once, as in Table 1 (not a fold mean)."""
+    from asrser.text_oracle import summary_markdown
+
+    table = pd.DataFrame(
+        {
+            "train": ["clean", "clean"],
+            "fold": ["Ses01F", "Ses01M"],
+            "n_utts": [10, 90],
+            "ref_words": [100, 300],
+            "joint_wer": [0.1, 0.5],  # 10 and 150 errors
+            "ser_accuracy": [1.0, 0.5],
+            "joint_accuracy": [0.0, 1.0],
+            "joint_accuracy_reference_text": [0.5, 0.5],
+        }
+    )
+    assert "| clean | 2 | 0.400 | 0.550 | 0.900 | 0.500 |" in summary_markdown(table)

@@ -102,12 +102,17 @@ def pooled_wer(
 def pooled_cer(
     references: Sequence[str], hypotheses: Sequence[str], normalize: bool = True
 ) -> float:
-    """Character error rate of the pooled corpus (spaces count as characters); NaN if empty."""
+    """Character error rate of the pooled corpus (spaces count as characters), counted as the
+    WER is: an empty reference scores its hypothesis' characters as insertions; NaN when there
+    are no reference characters."""
     references, hypotheses = _normalised_pairs(references, hypotheses, normalize)
-    pairs = [(r, h) for r, h in zip(references, hypotheses, strict=True) if r]
-    if not pairs:
+    if not references:
         return float("nan")
-    return float(jiwer.cer([r for r, _ in pairs], [h for _, h in pairs]))
+    out = jiwer.process_characters(references, hypotheses)
+    ref_chars = out.substitutions + out.deletions + out.hits
+    if ref_chars == 0:
+        return float("nan")
+    return (out.substitutions + out.deletions + out.insertions) / ref_chars
 
 
 def utterance_error_counts(

@@ -19,7 +19,7 @@ from transformers.utils import logging as transformers_logging
 from asrser.device import resolve_device, set_cpu_threads
 from asrser.evaluate import predict_manifest
 from asrser.io import write_csv, write_text
-from asrser.metrics import pooled_wer, weighted_accuracy
+from asrser.metrics import weighted_accuracy, word_error_counts
 from asrser.models.speech_model import load_model
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ COLUMNS = (
     "train",
     "fold",
     "n_utts",
+    "ref_words",
     "joint_wer",
     "ser_accuracy",
     "joint_accuracy",
@@ -35,10 +36,12 @@ COLUMNS = (
 )
 
 
-def _accuracy(predictions_path: str | Path) -> tuple[float, float, int]:
+def _accuracy(predictions_path: str | Path) -> tuple[float, float, int, int]:
+    """Accuracy, WER, utterances and reference words of one evaluation's predictions."""
     frame = pd.read_csv(predictions_path, keep_default_na=False)
-    wer = pooled_wer(frame["ref_transcript"].tolist(), frame["hyp_transcript"].tolist())
-    return weighted_accuracy(frame["ref_emotion"], frame["pred_emotion"]), wer, len(frame)
+    words = word_error_counts(frame["ref_transcript"].tolist(), frame["hyp_transcript"].tolist())
+    accuracy = weighted_accuracy(frame["ref_emotion"], frame["pred_emotion"])
+    return accuracy, words.wer, len(frame), words.ref_words
 
 
 def text_oracle(
@@ -64,13 +67,14 @@ def text_oracle(
         oracle = predict_manifest(
             model, processor, manifest, torch_device, max_batch_seconds, joint_reads_references=True
         )
-        joint_accuracy, joint_wer, n_utts = _accuracy(run["joint_predictions"])
-        ser_accuracy, _, _ = _accuracy(run["ser_predictions"])
+        joint_accuracy, joint_wer, n_utts, ref_words = _accuracy(run["joint_predictions"])
+        ser_accuracy = _accuracy(run["ser_predictions"])[0]
         rows.append(
             {
                 "train": run["train"],
                 "fold": run["fold"],
                 "n_utts": n_utts,
+                "ref_words": ref_words,
                 "joint_wer": joint_wer,
                 "ser_accuracy": ser_accuracy,
                 "joint_accuracy": joint_accuracy,
@@ -87,20 +91,33 @@ def text_oracle(
 
 
 def summary_markdown(table: pd.DataFrame) -> str:
-    """Fold means per training condition, as a Markdown table."""
+    """The folds pooled per training condition (as Table 1 pools them), as a Markdown table."""
     lines = [
         "| train | folds | joint WER | SER acc. | joint acc. | joint acc., reference text |",
         "|---|---|---|---|---|---|",
     ]
     for train, rows in table.groupby("train", sort=False):
+        wer = _pooled(rows, "joint_wer", "ref_words")
+        accuracies = [
+            _pooled(rows, column, "n_utts")
+            for column in ("ser_accuracy", "joint_accuracy", "joint_accuracy_reference_text")
+        ]
         lines.append(
-            f"| {train} | {len(rows)} | {rows['joint_wer'].mean():.3f} "
-            f"| {rows['ser_accuracy'].mean():.3f} | {rows['joint_accuracy'].mean():.3f} "
-            f"| {rows['joint_accuracy_reference_text'].mean():.3f} |"
+            f"| {train} | {len(rows)} | {wer:.3f} | "
+            + " | ".join(f"{accuracy:.3f}" for accuracy in accuracies)
+            + " |"
         )
     lines += [
         "",
-        "Weighted accuracy on the clean test speech, mean over folds. The last column feeds the "
-        "joint model's BERT the reference transcripts instead of its own ASR hypotheses.",
+        "Weighted accuracy and WER on the clean test speech, the folds pooled (each utterance "
+        "counts once). The last column feeds the joint model's BERT the reference transcripts "
+        "instead of its own ASR hypotheses.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _pooled(rows: pd.DataFrame, column: str, weights: str) -> float:
+    """The figure of the folds' predictions pooled: fold figures weighted by utterances
+    (accuracy) or reference words (WER). IEMOCAP's speakers have different numbers of
+    utterances, so a plain fold mean would not be it."""
+    return float((rows[column] * rows[weights]).sum() / rows[weights].sum())

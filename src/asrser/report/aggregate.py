@@ -364,7 +364,11 @@ def significance(
             }
         row["significant"] = bool(row["p_value"] < alpha)
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(SIGNIFICANCE_COLUMNS))
+    # Nullable integers: the McNemar counts stay integers in the CSV although WER rows have none.
+    counts = {"n_utts", "baseline_only_correct", "joint_only_correct", "n_resamples"}
+    return pd.DataFrame(rows, columns=list(SIGNIFICANCE_COLUMNS)).astype(
+        {column: "Int64" for column in counts}
+    )
 
 
 def _wer_row(pair, baseline_model, train, condition, n_resamples, seed, confidence) -> dict:
