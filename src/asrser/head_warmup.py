@@ -51,7 +51,7 @@ def collect_emotion_inputs(model, batches: Iterable, device: torch.device) -> Em
     embeddings its emotion head reads, in float32 on `device`."""
     was_training = model.training
     model.eval()
-    pooled, linguistic, emotions = [], [], []
+    pooled, linguistic, emotions, utt_ids = [], [], [], []
     try:
         for batch in batches:
             batch = batch.to(device)
@@ -61,14 +61,42 @@ def collect_emotion_inputs(model, batches: Iterable, device: torch.device) -> Em
             if out.linguistic_embedding is not None:
                 linguistic.append(out.linguistic_embedding.float())
             emotions.append(batch.emotions)
+            utt_ids += batch.utt_ids
     finally:
         model.train(was_training)
     if not emotions:
         raise ValueError("head warm-up: the training split gave no batches")
-    return EmotionInputs(
+    inputs = EmotionInputs(
         pooled=torch.cat(pooled),
         linguistic=torch.cat(linguistic) if linguistic else None,
         emotions=torch.cat(emotions),
+    )
+    return _finite_rows(inputs, utt_ids)
+
+
+def _finite_rows(inputs: EmotionInputs, utt_ids: list[str]) -> EmotionInputs:
+    """The rows whose embeddings are finite: the warm-up's full-batch loss would be NaN with
+    one that is not (as fine-tuning skips the batch of such an utterance)."""
+    finite = torch.isfinite(inputs.pooled).all(dim=1)
+    if inputs.linguistic is not None:
+        finite &= torch.isfinite(inputs.linguistic).all(dim=1)
+    if bool(finite.all()):
+        return inputs
+    dropped = [utt for utt, keep in zip(utt_ids, finite.tolist(), strict=True) if not keep]
+    if len(dropped) == len(utt_ids):
+        raise ValueError(
+            f"head warm-up: every one of the {len(utt_ids)} training utterances gave a "
+            "non-finite embedding; check the audio and the encoder"
+        )
+    log.warning(
+        "head warm-up: %d utterance(s) gave a non-finite embedding and are left out (%s)",
+        len(dropped),
+        ", ".join(dropped[:5]) + (", ..." if len(dropped) > 5 else ""),
+    )
+    return EmotionInputs(
+        pooled=inputs.pooled[finite],
+        linguistic=inputs.linguistic[finite] if inputs.linguistic is not None else None,
+        emotions=inputs.emotions[finite],
     )
 
 

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from torch import Tensor
 from tqdm import tqdm
 
 from asrser import MODEL_TYPES
@@ -69,6 +70,7 @@ from asrser.device import autocast, resolve_device, set_cpu_threads
 from asrser.head_warmup import collect_emotion_inputs, warm_up_heads
 from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
+from asrser.models.heads import GlobalNormalization
 from asrser.optim import decay_groups
 from asrser.train_config import TrainConfig, TrainingError
 
@@ -188,6 +190,18 @@ def validate(model, processor, split: Split, task: str, device, max_batch_second
     }
 
 
+def running_statistics(model: torch.nn.Module) -> list[Tensor]:
+    """The buffers a training forward updates: the heads' input normalisations and any batch
+    norm's running mean and variance."""
+    updated = (GlobalNormalization, torch.nn.modules.batchnorm._BatchNorm)
+    return [
+        buffer
+        for module in model.modules()
+        if isinstance(module, updated)
+        for buffer in module.buffers(recurse=False)
+    ]
+
+
 # --------------------------------------------------------------------------------- checkpoints
 @dataclass
 class Progress:
@@ -201,6 +215,7 @@ class Progress:
     best_score: float = -math.inf
     best_loss: float = math.inf  # validation loss of the best epoch (breaks score ties)
     best_epoch: int = -1
+    nonfinite_in_row: int = 0  # consecutive skipped batches (kept across a resume)
     finished: bool = False
     history: list[dict] = field(default_factory=list)
     epoch_totals: dict = field(default_factory=dict)  # running sums of the unfinished epoch
@@ -320,7 +335,9 @@ class Trainer:
         model.train()
         self.optimizer = make_optimizer(model, config)
         self.progress = Progress()
-        self.in_row = 0  # consecutive non-finite batches
+        # Running statistics that a training forward updates: a skipped batch must leave no
+        # trace in them either (one NaN embedding would otherwise poison every later batch).
+        self.running_statistics = running_statistics(model)
 
     # ------------------------------------------------------------------------- checkpoints
     def _restore(self) -> tuple[int, int] | None:
@@ -474,6 +491,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = group["initial_lr"] * factor
 
+        statistics_before = [buffer.clone() for buffer in self.running_statistics]
         with autocast(self.device):
             out = self.model(batch)
         finite = bool(torch.isfinite(out.loss))
@@ -487,13 +505,15 @@ class Trainer:
         if finite:
             self.optimizer.step()
             progress.global_step += 1
-            self.in_row = 0
+            progress.nonfinite_in_row = 0
             totals["steps"] += 1
             totals["loss"] += float(out.loss.detach())
             for name in ("ctc_loss", "ser_loss"):
                 part = getattr(out, name)
                 totals[name] = totals[name] + float(part.detach()) if part is not None else math.nan
         else:
+            for buffer, before in zip(self.running_statistics, statistics_before, strict=True):
+                buffer.copy_(before)
             self._skip(batch.utt_ids)
         self.optimizer.zero_grad(set_to_none=True)
 
@@ -508,13 +528,13 @@ class Trainer:
 
     def _skip(self, utt_ids: list[str]) -> None:
         progress = self.progress
-        self.in_row += 1
+        progress.nonfinite_in_row += 1
         progress.epoch_totals["skipped"] += 1
         where = f"epoch {progress.epoch + 1} batch {progress.step} (utterances {', '.join(utt_ids[:5])})"
         log.warning("non-finite loss or gradient at %s: batch skipped", where)
-        if self.in_row >= self.config.max_nonfinite_in_row:
+        if progress.nonfinite_in_row >= self.config.max_nonfinite_in_row:
             raise NonFiniteLossError(
-                f"{self.in_row} batches in a row gave a non-finite loss or gradient (last: "
+                f"{progress.nonfinite_in_row} batches in a row gave a non-finite loss or gradient (last: "
                 f"{where}); check the audio of {self.train_split.name} and the learning rates "
                 "(config key train)"
             )

@@ -44,7 +44,9 @@ class TrainConfig:
     collate_workers: int = 0
     max_nonfinite_fraction: float = 0.2
     max_nonfinite_in_row: int = 10
-    max_steps: int | None = None  # stop after this many optimizer steps
+    # Stop after this many batches (a skipped non-finite one counts: the schedule and the data
+    # order stay those of a run without it).
+    max_steps: int | None = None
     max_minutes: float | None = None  # stop after this much wall time (pretraining's budget)
 
     @classmethod

@@ -31,9 +31,13 @@ class GlobalNormalization(nn.Module):
     @torch.no_grad()
     def observe(self, x: Tensor) -> None:
         """Merge the embeddings x (B, size) into the statistics (what a training forward does)."""
-        # Chan et al.'s parallel merge of (count, mean, variance) with the batch's.
+        # Chan et al.'s parallel merge of (count, mean, variance) with the batch's. A row that
+        # is not finite (a corrupt utterance) is left out: one NaN would stay in them for good.
         x = x.float()
+        x = x[torch.isfinite(x).all(dim=1)]
         n_batch = x.shape[0]
+        if n_batch == 0:
+            return
         batch_mean = x.mean(dim=0)
         batch_var = x.var(dim=0, unbiased=False)
         n_old = self.count.item()
