@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -79,7 +80,20 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    """Strict JSON (an undefined figure such as the WER over no words is null, not NaN, which
+    jq, JavaScript and most other parsers refuse)."""
+    text = json.dumps(_finite_or_null(obj), indent=2, sort_keys=True, default=str, allow_nan=False)
+    write_text(path, text + "\n")
+
+
+def _finite_or_null(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: _finite_or_null(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_or_null(value) for value in obj]
+    return obj
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -13,7 +13,8 @@ from torch import Tensor
 
 
 def encoder_output_lengths(encoder_model, attention_mask: Tensor | None, n_frames: int) -> Tensor:
-    """Valid encoder frames per utterance (B,), long; all n_frames when there is no mask."""
+    """Valid encoder frames per utterance (B,), long. The mask is required (ValueError without
+    one): without it padding could not be told from speech."""
     if attention_mask is None:
         raise ValueError("an attention mask is needed to tell padding from speech")
     input_lengths = attention_mask.sum(-1)
