@@ -114,6 +114,24 @@ def test_audio_facts_come_from_the_file_headers(iemocap_tree):
     assert (frame["end"] > frame["start"]).all()
 
 
+def test_transcripts_with_digits_are_counted_and_named(tmp_path, caplog):
+    """The alphabet has no digits: a reference's "5" is dropped, so the user is told."""
+    tree = make_iemocap_tree(tmp_path / "iemocap", per_emotion=1, bad_cases=False)
+    frame, summary = parse_iemocap(tree.root)
+    assert summary["transcripts_with_digits"] == 0 and summary["digit_examples"] == []
+    utt_id = frame["utt_id"].iloc[0]
+    lines = next(tree.root.glob(f"Session1/dialog/transcriptions/{utt_id.rsplit('_', 1)[0]}.txt"))
+    text = lines.read_text()
+    raw = frame["transcript_raw"].iloc[0]
+    lines.write_text(text.replace(f"]: {raw}", f"]: {raw} at 5 [GARBAGE 2]", 1))
+    frame, summary = parse_iemocap(tree.root)
+    assert summary["transcripts_with_digits"] == 1 and summary["digit_examples"] == [utt_id]
+    assert frame["transcript"].iloc[0] == normalize_transcript(raw) + " AT"
+    assert f"1 transcripts hold digits, which are left out of the references (e.g. {utt_id})" in (
+        caplog.text
+    )
+
+
 def test_a_clean_tree_drops_nothing(tmp_path):
     tree = make_iemocap_tree(tmp_path / "iemocap", per_emotion=1, bad_cases=False)
     frame, summary = parse_iemocap(tree.root, expected_speakers=TEN_SPEAKERS)

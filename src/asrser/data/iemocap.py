@@ -279,6 +279,16 @@ def parse_iemocap(
     frame = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
     frame = frame.sort_values("utt_id", kind="stable").reset_index(drop=True)
     summary = _summary(root, frame, drops, merge_exc, len(labels), hidden_files, unreadable_files)
+    if summary["transcripts_with_digits"]:
+        # The CTC alphabet has no digits and normalize_transcript drops them: "5" spoken as
+        # FIVE would then score as an insertion against every model.
+        log.warning(
+            "IEMOCAP root '%s': %d transcripts hold digits, which are left out of the references "
+            "(e.g. %s); spell the numbers out in the transcription files to score them",
+            root,
+            summary["transcripts_with_digits"],
+            ", ".join(summary["digit_examples"]),
+        )
     if frame.empty:
         raise ValueError(
             f"IEMOCAP root '{root}': no utterance kept; dropped by reason: {summary['dropped']}"
@@ -332,6 +342,10 @@ def _summary(
     def counts(column: str) -> dict[str, int]:
         return {str(k): int(v) for k, v in frame[column].value_counts().sort_index().items()}
 
+    # Digits outside the bracketed non-speech tokens (which are dropped whole anyway).
+    spoken = frame["transcript_raw"].str.replace(r"\[[^\]]*\]|<[^>]*>", " ", regex=True)
+    with_digits = spoken.str.contains(r"[0-9]", regex=True)
+
     return {
         "root": str(root),
         "merge_exc": merge_exc,
@@ -344,6 +358,8 @@ def _summary(
         "per_emotion": counts("emotion"),
         "per_emotion_raw": counts("emotion_raw"),
         "empty_normalized_transcripts": int((frame["transcript"] == "").sum()),
+        "transcripts_with_digits": int(with_digits.sum()),
+        "digit_examples": frame.loc[with_digits, "utt_id"].head(5).tolist(),
         "duration_hours": round(float(frame["duration"].sum()) / 3600.0, 4),
         "hidden_files_skipped": hidden_files,
         "unreadable_text_files": unreadable_files,
