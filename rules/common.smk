@@ -1,4 +1,5 @@
 # Helpers shared by the rules: config validation, the study's dimensions, path builders.
+import contextlib
 import os
 
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
@@ -17,8 +18,9 @@ FOLD_SPLITS = [
 ]
 FOLD_MANIFESTS = FOLD_SPLITS + [f"test_{condition}" for condition in TEST_CONDITIONS]
 ENV = "../envs/asrser.yaml"
-# Parent of the jobs' resume points (params checkpoint_dir, one flat folder per job: each job
-# removes its own when done; the parent goes in onsuccess, when no job can be creating one).
+# Where the jobs keep their resume points (params checkpoint_dir): each job removes its own
+# folder when done; the emptied folders above them go in onsuccess, when no job can be creating
+# one (removing them from a job would race with parallel jobs).
 CHECKPOINTS = "results/checkpoints"
 
 
@@ -139,10 +141,8 @@ def text_oracle_inputs(wildcards=None):
 
 
 def remove_empty_checkpoints():
-    """After a successful run: the checkpoints folder, if every job has removed its own."""
-    try:
-        os.rmdir(CHECKPOINTS)
-    except (
-        OSError
-    ):  # absent, or holding a job's resume point (a job killed in an earlier run)
-        pass
+    """After a successful run: the checkpoint folders the jobs have emptied, deepest first (one
+    still holding a resume point, of a job killed in an earlier run, stays)."""
+    for folder, _, _ in sorted(os.walk(CHECKPOINTS), reverse=True):
+        with contextlib.suppress(OSError):  # not empty
+            os.rmdir(folder)

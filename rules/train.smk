@@ -26,7 +26,7 @@ rule train_model:
         mem_mb=job_resources("train")["mem_mb"],
         runtime=job_resources("train")["runtime"],
     params:
-        checkpoint_dir="results/checkpoints/{model}-{train}-{fold}",
+        checkpoint_dir="results/checkpoints/{model}-{train}/{fold}",
         encoder=config["encoder"]["name_or_path"],
         bert=config["bert"],
         hparams=train_hparams,

@@ -3,6 +3,7 @@ evaluations, report) in a temporary directory, then partial reruns of one fold."
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -87,6 +88,25 @@ def test_html_report(study):
     snakemake(study, *CONFIG, "--report", "results/report.html")
     html = (study / "results" / "report.html").read_text(errors="replace")
     assert "fig2a_asr.png" in html and "table1.md" in html
+
+
+def test_one_job_per_evaluation_writes_the_same_outputs(study):
+    """evaluation.jobs per_evaluation, the paper config's packing (one model and one test
+    condition a job; its single paths reach the script as plain strings)."""
+    folder = study / "results" / "eval" / "asr-clean" / "Ses01F" / "noise5"
+    predictions = (folder / "predictions.csv").read_bytes()
+    wer = json.loads((folder / "metrics.json").read_text())["wer"]
+    shutil.rmtree(folder)
+    target = ("results/eval/asr-clean/Ses01F/noise5/metrics.json",)
+    per_evaluation = ("--config", "evaluation={jobs: per_evaluation}")
+    assert planned_jobs(study, *CONFIG, *per_evaluation, targets=target) == {
+        "evaluate_condition": 1
+    }
+    snakemake(study, *CONFIG, *per_evaluation, "--cores", "2", targets=target)
+    assert (folder / "predictions.csv").read_bytes() == predictions
+    assert json.loads((folder / "metrics.json").read_text())["wer"] == wer
+    log = study / "logs" / "eval" / "asr-clean" / "Ses01F" / "noise5.log"
+    assert "imports done" in log.read_text()
 
 
 def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):

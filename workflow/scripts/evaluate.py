@@ -18,14 +18,22 @@ PROCESS_STARTED = psutil.Process().create_time()
 from asrser.evaluate import evaluate_model  # noqa: E402
 from asrser.logs import job_log  # noqa: E402
 
-conditions = list(snakemake.params.conditions)
+
+def paths(named) -> list[str]:
+    """A named input or output as a list: Snakemake gives a single path as a plain str (one
+    condition a job, evaluation.jobs per_evaluation), whose list() would be its characters."""
+    return [named] if isinstance(named, str) else list(named)
+
+
+conditions = paths(snakemake.params.conditions)
 if hasattr(snakemake.input, "models"):
-    model_dirs = list(snakemake.input.models)
+    model_dirs = paths(snakemake.input.models)
 else:
     model_dirs = [snakemake.input.model]
 per_model = len(conditions)
-predictions, metrics = list(snakemake.output.predictions), list(snakemake.output.metrics)
-logs = list(snakemake.log)
+predictions, metrics = paths(snakemake.output.predictions), paths(snakemake.output.metrics)
+manifests = paths(snakemake.input.manifests)
+logs = paths(snakemake.log)
 if not len(predictions) == len(metrics) == len(logs) == per_model * len(model_dirs):
     raise ValueError("one prediction, metrics and log path is expected per model and condition")
 
@@ -41,7 +49,7 @@ for number, model_dir in enumerate(model_dirs):
             log.info("imports done %.2f s after process start", time.time() - PROCESS_STARTED)
         evaluate_model(
             model_dir=model_dir,
-            manifests=list(snakemake.input.manifests),
+            manifests=manifests,
             conditions=conditions,
             predictions_paths=predictions[group],
             metrics_paths=metrics[group],
