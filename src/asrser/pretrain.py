@@ -117,7 +117,15 @@ class PretrainConfig:
                 f"config key '{key}.valid_speaker_fraction': expected a number in (0, 1), got {fraction!r}"
             )
         encoder = EncoderShape.from_dict(values.pop("encoder", None), f"{key}.encoder")
-        train = TrainConfig.from_dict({**PRETRAIN_DEFAULTS, **values}, key=key)
+        # Mappings merged key by key: pretrain.encoder_overrides {layerdrop: 0.1} must not turn
+        # the default's apply_spec_augment: false back on, nor augment {speed_prob: 0.5} enable it.
+        merged = {
+            name: {**PRETRAIN_DEFAULTS[name], **value}
+            if isinstance(value, Mapping) and isinstance(PRETRAIN_DEFAULTS.get(name), Mapping)
+            else value
+            for name, value in values.items()
+        }
+        train = TrainConfig.from_dict({**PRETRAIN_DEFAULTS, **merged}, key=key)
         return cls(train=train, encoder=encoder, valid_speaker_fraction=float(fraction))
 
     def to_dict(self) -> dict:
@@ -296,11 +304,17 @@ def _absolute(path: str, folder: Path) -> str:
 
 
 def json_fingerprint(settings: dict, splits: dict[str, Split]) -> str:
+    """Identifies a pretraining run (its checkpoints resume only the same run)."""
     import hashlib
     import json
 
+    # The utterances' text and length too, not only their ids: a corpus rewritten under the same
+    # ids (another synthetic seed) must not resume a checkpoint of the old one.
     facts = {
         "settings": settings,
-        "splits": {name: [u.utt_id for u in split.utterances] for name, split in splits.items()},
+        "splits": {
+            name: [[u.utt_id, u.transcript, round(u.duration, 4)] for u in split.utterances]
+            for name, split in splits.items()
+        },
     }
     return hashlib.sha1(json.dumps(facts, sort_keys=True).encode()).hexdigest()
