@@ -173,7 +173,7 @@ def test_columns_follow_the_model_type(tmp_path, saved_models):
     assert ser["emotion"].iloc[0] in EMOTIONS
 
 
-def test_command_writes_the_csv(tmp_path, saved_models, capsys):
+def test_command_writes_the_csv(tmp_path, saved_models, capsys, monkeypatch):
     write_audio(tmp_path / "a.wav", _noise(0.5, seed=5))
     out = tmp_path / "out" / "predictions.csv"
     assert main([str(saved_models["ser"]), str(tmp_path / "a.wav"), "-o", str(out)]) == 0
@@ -184,6 +184,11 @@ def test_command_writes_the_csv(tmp_path, saved_models, capsys):
     assert main([str(saved_models["asr"]), str(tmp_path / "a.wav"), "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
     assert printed.splitlines()[0] == "file,segment,start_s,end_s,transcript"
+    # -o - is standard output too, not a file named "-" (nor a "-.partial" folder).
+    monkeypatch.chdir(tmp_path)
+    assert main([str(saved_models["asr"]), str(tmp_path / "a.wav"), "-o", "-"]) == 0
+    assert capsys.readouterr().out == printed
+    assert not (tmp_path / "-").exists() and not (tmp_path / "-.partial").exists()
 
 
 def test_folders_stand_for_the_audio_files_under_them(tmp_path):

@@ -5,6 +5,7 @@ Everything inside the pipeline is float32 mono at 16 kHz; files that are not are
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,13 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(frames=info.frames, sample_rate=info.samplerate, channels=info.channels)
 
 
+# torchaudio's resampling kernel holds (orig_sr / g) x (target_sr / g) taps, g = gcd of the
+# two rates: 44.1 kHz -> 16 kHz is 441 x 160, but 44101 Hz would be 44101 x 16000 (12 GB and
+# half a minute for two seconds). Rates whose reduced ratio is larger are read as the nearest
+# rate whose ratio is not: at most a few hundredths of a percent off in pitch and tempo.
+MAX_RATIO_TERM = 1000
+
+
 def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
     """Band-limited resampling of a 1-D float32 signal (torchaudio.functional.resample)."""
     if orig_sr == target_sr:
@@ -49,8 +57,25 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> n
     import torch
     import torchaudio.functional as AF
 
-    out = AF.resample(torch.from_numpy(np.ascontiguousarray(audio)), orig_sr, target_sr)
+    source_sr = kernel_friendly_rate(orig_sr, target_sr)
+    out = AF.resample(torch.from_numpy(np.ascontiguousarray(audio)), source_sr, target_sr)
     return out.numpy().astype(np.float32, copy=False)
+
+
+def kernel_friendly_rate(orig_sr: int, target_sr: int) -> int:
+    """orig_sr, or the nearest rate whose ratio to target_sr reduces to terms of at most
+    MAX_RATIO_TERM (a bounded resampling kernel)."""
+
+    def bounded(rate: int) -> bool:
+        divisor = math.gcd(rate, target_sr)
+        return max(rate, target_sr) // divisor <= MAX_RATIO_TERM
+
+    offset = 0
+    while True:  # ends within target_sr / MAX_RATIO_TERM of orig_sr (multiples of that step)
+        for rate in (orig_sr - offset, orig_sr + offset):
+            if rate > 0 and bounded(rate):
+                return rate
+        offset += 1
 
 
 def _read_frames(path: str | os.PathLike) -> tuple[np.ndarray, int]:

@@ -337,8 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-o",
         "--output",
-        help="write a CSV here (default: print it); a killed run, rerun with the same command, "
-        "resumes from <output>.partial/",
+        help="write a CSV here (default, or -: print it); a killed run, rerun with the same "
+        "command, resumes from <output>.partial/",
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument(
@@ -390,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (2 for bad input, with one message)."""
     args = build_parser().parse_args(argv)
+    if args.output == "-":  # the usual spelling of standard output
+        args.output = None
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     resume_folder = checkpoint_folder(args.output) if args.output else None
     try:
