@@ -90,9 +90,24 @@ def test_html_report(study):
     assert "fig2a_asr.png" in html and "table1.md" in html
 
 
+def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):
+    for kind in ("models", "eval"):
+        for run in (study / "results" / kind).iterdir():
+            shutil.rmtree(run / "Ses03M")
+    jobs = planned_jobs(study, *CONFIG, targets=("fold_Ses03M",))
+    assert jobs == {"train_model": 6, "evaluate_fold": 1, "fold_Ses03M": 1}
+    snakemake(study, *CONFIG, "--cores", "2", targets=("fold_Ses03M",))
+    assert planned_jobs(study, *CONFIG, targets=("fold_Ses03M",)) == {}
+    # Aggregation is refreshed on request (the text oracle reads every fold's joint models, so it
+    # reruns with them); nothing of the other folds reruns.
+    jobs = planned_jobs(study, *CONFIG, "--forcerun", "aggregate")
+    assert set(jobs) <= {"aggregate", "text_oracle", "all"}
+
+
 def test_one_job_per_evaluation_writes_the_same_outputs(study):
     """evaluation.jobs per_evaluation, the paper config's packing (one model and one test
-    condition a job; its single paths reach the script as plain strings)."""
+    condition a job; its single paths reach the script as plain strings). Last: the output it
+    rewrites comes from another rule, so the default packing would then evaluate that fold again."""
     folder = study / "results" / "eval" / "asr-clean" / "Ses01F" / "noise5"
     predictions = (folder / "predictions.csv").read_bytes()
     wer = json.loads((folder / "metrics.json").read_text())["wer"]
@@ -107,17 +122,3 @@ def test_one_job_per_evaluation_writes_the_same_outputs(study):
     assert json.loads((folder / "metrics.json").read_text())["wer"] == wer
     log = study / "logs" / "eval" / "asr-clean" / "Ses01F" / "noise5.log"
     assert "imports done" in log.read_text()
-
-
-def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):
-    for kind in ("models", "eval"):
-        for run in (study / "results" / kind).iterdir():
-            shutil.rmtree(run / "Ses03M")
-    jobs = planned_jobs(study, *CONFIG, targets=("fold_Ses03M",))
-    assert jobs == {"train_model": 6, "evaluate_fold": 1, "fold_Ses03M": 1}
-    snakemake(study, *CONFIG, "--cores", "2", targets=("fold_Ses03M",))
-    assert planned_jobs(study, *CONFIG, targets=("fold_Ses03M",)) == {}
-    # Aggregation is refreshed on request (the text oracle reads every fold's joint models, so it
-    # reruns with them); nothing of the other folds reruns.
-    jobs = planned_jobs(study, *CONFIG, "--forcerun", "aggregate")
-    assert set(jobs) <= {"aggregate", "text_oracle", "all"}
