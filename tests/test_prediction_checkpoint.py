@@ -41,6 +41,7 @@ def test_finished_files_are_read_back_as_written(tmp_path):
     rows = _rows(paths[:2], ["", "NAN"])  # an empty transcript and one pandas would take for NaN
     saved = checkpoint.save(paths[:2], rows)
     pd.testing.assert_frame_equal(saved, rows, check_dtype=False)
+    checkpoint.close()  # the run ends
     reopened = PredictionCheckpoint(tmp_path / "out.csv.partial", {"device": "cpu"})
     assert _transcripts(reopened, paths) == {paths[0]: [""], paths[1]: ["NAN"]}
 
@@ -73,10 +74,21 @@ def test_parts_are_numbered_past_the_highest_and_the_newest_counts(tmp_path):
         (folder / f"part-00000{suffix}").rename(folder / f"part-99999{suffix}")
     (folder / "part-notes.json").write_text("{}")  # not a part: ignored
     reopened = PredictionCheckpoint(folder, {})
-    reopened.save(paths, _rows(paths, ["NEW"]))  # two runs at once saved the file twice
+    reopened.save(paths, _rows(paths, ["NEW"]))  # the file saved twice
     assert (folder / "part-100000.json").is_file()
     # Read in the order saved (by number, not by name): the newest rows count, once.
     assert _transcripts(reopened, paths) == {paths[0]: ["NEW"]}
+
+
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_runs(tmp_path):
+    """Both would number their parts from the same point and overwrite each other's."""
+    paths = _files(tmp_path, ["a.wav"])
+    running = PredictionCheckpoint(tmp_path / "p", {})
+    with pytest.raises(ValueError, match="another asrser-predict run is writing to this output"):
+        PredictionCheckpoint(tmp_path / "p", {})
+    running.save(paths, _rows(paths, ["HELLO"]))  # the first run goes on unharmed
+    running.close()
+    assert _transcripts(PredictionCheckpoint(tmp_path / "p", {}), paths) == {paths[0]: ["HELLO"]}
 
 
 def test_other_settings_are_refused_and_the_folder_kept(tmp_path):

@@ -127,37 +127,41 @@ def predict_files(
                 len(paths),
                 resume_folder,
             )
-    todo = [i for i, path in enumerate(paths) if str(path) not in finished]
-    if todo:  # (a run killed while writing its output has every file finished)
-        model, processor, torch_device = _load(model_dir, device, threads)
-    groups = file_groups([durations[i] for i in todo], GROUP_SECONDS) if todo else []
-    undecodable: list[str] = []  # headers read, samples not: found only when a group is decoded
-    for number, group in enumerate(groups, start=1):
-        group_paths = [paths[todo[i]] for i in group]
-        frame, failed = _predict_group(
-            model,
-            processor,
-            group_paths,
-            torch_device,
-            max_segment_seconds,
-            max_batch_seconds,
-            min_pause_seconds,
-            split_channels,
-            foreground_db,
-            desc=f"predict {number}/{len(groups)}",
-        )
-        undecodable += failed.values()
-        predicted = [path for path in group_paths if str(path) not in failed]
-        if predicted:
-            kept.append(frame if checkpoint is None else checkpoint.save(predicted, frame))
-    if undecodable:  # after the others, so that one bad file among thousands costs one rerun
-        kept_note = (
-            f"; the other files' predictions are kept in {resume_folder}: replace or remove "
-            "these files and rerun the same command to finish"
-            if resume_folder is not None
-            else ""
-        )
-        raise AudioError(_listing(undecodable, len(paths)) + kept_note)
+    try:
+        todo = [i for i, path in enumerate(paths) if str(path) not in finished]
+        if todo:  # (a run killed while writing its output has every file finished)
+            model, processor, torch_device = _load(model_dir, device, threads)
+        groups = file_groups([durations[i] for i in todo], GROUP_SECONDS) if todo else []
+        undecodable: list[str] = []  # headers read, samples not: found only when a group is decoded
+        for number, group in enumerate(groups, start=1):
+            group_paths = [paths[todo[i]] for i in group]
+            frame, failed = _predict_group(
+                model,
+                processor,
+                group_paths,
+                torch_device,
+                max_segment_seconds,
+                max_batch_seconds,
+                min_pause_seconds,
+                split_channels,
+                foreground_db,
+                desc=f"predict {number}/{len(groups)}",
+            )
+            undecodable += failed.values()
+            predicted = [path for path in group_paths if str(path) not in failed]
+            if predicted:
+                kept.append(frame if checkpoint is None else checkpoint.save(predicted, frame))
+        if undecodable:  # after the others, so that one bad file among thousands costs one rerun
+            kept_note = (
+                f"; the other files' predictions are kept in {resume_folder}: replace or remove "
+                "these files and rerun the same command to finish"
+                if resume_folder is not None
+                else ""
+            )
+            raise AudioError(_listing(undecodable, len(paths)) + kept_note)
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
     return _in_file_order(kept, paths)
 
 

@@ -10,6 +10,7 @@ settings is refused, so one output never mixes two models or segmentations.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import pandas as pd
 from asrser.io import read_json, write_csv, write_json
 
 SETTINGS_FILE = "settings.json"
+LOCK_FILE = "run.lock"
 PART_INDEX = re.compile(r"part-(\d+)\.json")
 # Read back as written: an empty transcript stays "", a transcript such as "NAN" stays text.
 TEXT_COLUMNS = {"file": str, "transcript": str}
@@ -70,6 +72,19 @@ class PredictionCheckpoint:
                 )
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
+        # One run at a time: two runs counting their parts from the same number would overwrite
+        # each other's, pairing one run's file list with the other's rows (files counted as done
+        # with no rows). The lock goes with the process, however it ends.
+        self._lock: int | None = os.open(self.folder / LOCK_FILE, os.O_CREAT | os.O_WRONLY, 0o644)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.close()
+            raise ValueError(
+                f"{self.folder}: another asrser-predict run is writing to this output; wait for "
+                "it to end (or stop it) before rerunning"
+            ) from None
+        if not settings_path.is_file():
             write_json(settings_path, settings)
         # Counted once: a glob per group would make a run over many files quadratic.
         self._next_number = max(self._indexes(), default=(-1, None))[0] + 1
@@ -80,7 +95,7 @@ class PredictionCheckpoint:
         wanted = {str(path) for path in paths}
         files: set[str] = set()
         rows: list[pd.DataFrame] = []
-        # Newest part first: a file saved twice (two runs at once) counts once, as last saved.
+        # Newest part first: a file saved twice (a rerun after its change) counts once, as last saved.
         for _, index_path in reversed(self._indexes()):
             current = {
                 name
@@ -95,6 +110,16 @@ class PredictionCheckpoint:
                 rows.append(part[part["file"].isin(current)])
                 files |= current
         return files, rows
+
+    def close(self) -> None:
+        """Let another run use the folder (the process's end does it too)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def __del__(self):
+        if getattr(self, "_lock", None) is not None:
+            self.close()
 
     def save(self, paths: Sequence[str | os.PathLike], frame: pd.DataFrame) -> pd.DataFrame:
         """Keep the rows of a finished group of files; returns them as a resumed run reads them."""
