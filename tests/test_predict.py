@@ -349,6 +349,28 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path, saved_models, monkeypat
     assert not partial.exists()
 
 
+def test_a_rerun_from_another_folder_resumes_too(tmp_path, saved_models, monkeypatch, capsys):
+    """Killed with relative names, rerun with absolute ones: only the unfinished file is
+    predicted, and the output names every file as the rerun does."""
+    import asrser.predict as predict
+
+    paths = _three_files(tmp_path)
+    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    absolute = [str(saved_models["asr"]), *map(str, paths), "--device", "cpu", "-o"]
+    assert main([*absolute, str(tmp_path / "whole.csv")]) == 0
+    monkeypatch.chdir(tmp_path)
+    relative = [str(saved_models["asr"]), *(p.name for p in paths), "--device", "cpu", "-o"]
+    killed = _StopAfter(predict._predict_group, calls_before_kill=2)
+    monkeypatch.setattr("asrser.predict._predict_group", killed)
+    assert main([*relative, "out.csv"]) == 143
+    monkeypatch.chdir("/")
+    rerun = _StopAfter(killed.real)
+    monkeypatch.setattr("asrser.predict._predict_group", rerun)
+    assert main([*absolute, str(tmp_path / "out.csv")]) == 0
+    assert rerun.files == [[str(paths[2])]]
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
 def test_a_run_with_every_file_finished_loads_no_model(tmp_path, saved_models, monkeypatch):
     """Killed while writing its output: the rerun only writes it, from the resume points."""
     paths = _three_files(tmp_path)

@@ -80,6 +80,24 @@ def test_parts_are_numbered_past_the_highest_and_the_newest_counts(tmp_path):
     assert _transcripts(reopened, paths) == {paths[0]: ["NEW"]}
 
 
+def test_a_file_is_recognised_under_another_name(tmp_path, monkeypatch):
+    """Killed in one folder with relative names, rerun from elsewhere with absolute ones (or
+    through a link): the file is finished, and its rows carry the rerun's name for it."""
+    _files(tmp_path, ["a.wav", "b.wav"])
+    (tmp_path / "link.wav").symlink_to(tmp_path / "b.wav")
+    monkeypatch.chdir(tmp_path)
+    first = PredictionCheckpoint(tmp_path / "p", {})
+    first.save(["a.wav", "link.wav"], _rows(["a.wav", "link.wav"], ["HELLO", "THERE"]))
+    first.close()
+    monkeypatch.chdir("/")
+    again = [str(tmp_path / "a.wav"), str(tmp_path / "sub" / ".." / "b.wav")]
+    (tmp_path / "sub").mkdir()
+    assert _transcripts(PredictionCheckpoint(tmp_path / "p", {}), again) == {
+        again[0]: ["HELLO"],
+        again[1]: ["THERE"],
+    }
+
+
 def test_a_second_run_on_the_same_output_is_refused_while_the_first_runs(tmp_path):
     """Both would number their parts from the same point and overwrite each other's."""
     paths = _files(tmp_path, ["a.wav"])

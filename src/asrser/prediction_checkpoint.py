@@ -1,10 +1,11 @@
 """Resume points of an asrser-predict run: the rows of the files already predicted.
 
 A run over a folder of calls can take hours; asrser-predict -o out.csv keeps each finished group
-of files in out.csv.partial/ (part-NNNNN.csv, then its part-NNNNN.json naming the files and their
-size and modification time: a part counts once its JSON is there, and both are written
-atomically). A rerun of the same command with the same settings predicts only the files not
-yet there (or changed since); the folder is removed once out.csv is written. A rerun with other
+of files in out.csv.partial/ (part-NNNNN.csv, then its part-NNNNN.json naming the files by
+resolved path, with their size, modification time and the name their rows carry: a part counts
+once its JSON is there, and both are written atomically). A rerun with the same settings predicts
+only the files not yet there (or changed since), whatever names it gives the others (run from
+another folder, relative or absolute); the folder is removed once out.csv is written. A rerun with other
 settings is refused, so one output never mixes two models or segmentations.
 """
 
@@ -91,24 +92,33 @@ class PredictionCheckpoint:
 
     def finished(self, paths: Sequence[str | os.PathLike]) -> tuple[set[str], list[pd.DataFrame]]:
         """Which of `paths` were finished earlier and are unchanged since, and their saved rows
-        (a frame per part)."""
-        wanted = {str(path) for path in paths}
+        (a frame per part). A file is recognised under another name for it (relative or
+        absolute, through a link): its rows then carry the name `paths` gives it."""
+        wanted = {os.path.realpath(path): str(path) for path in paths}
         files: set[str] = set()
         rows: list[pd.DataFrame] = []
-        # Newest part first: a file saved twice (a rerun after its change) counts once, as last saved.
+        # Newest part first: a file saved twice counts once, as last saved.
         for _, index_path in reversed(self._indexes()):
-            current = {
-                name
-                for name, stamp in read_json(index_path).items()
-                if name in wanted
-                and name not in files
-                and Path(name).is_file()
-                and list(file_stamp(name)) == stamp
-            }
-            if current:
+            renamed = {}  # saved name -> name in `paths`
+            for real, entry in read_json(index_path).items():
+                if len(entry) != 3:  # an index of an older version: its files are redone
+                    continue
+                size, mtime, saved_name = entry
+                name = wanted.get(real)
+                if (
+                    name is not None
+                    and name not in files
+                    and os.path.isfile(real)
+                    and file_stamp(real) == (size, mtime)
+                ):
+                    renamed[saved_name] = name
+            if renamed:
                 part = read_part(index_path.with_suffix(".csv"))
-                rows.append(part[part["file"].isin(current)])
-                files |= current
+                part = part[part["file"].isin(renamed)]
+                if any(saved != name for saved, name in renamed.items()):  # named otherwise now
+                    part = part.assign(file=part["file"].map(renamed))
+                rows.append(part)
+                files |= set(renamed.values())
         return files, rows
 
     def close(self) -> None:
@@ -126,8 +136,10 @@ class PredictionCheckpoint:
         stem = self.folder / f"part-{self._next_number:05d}"
         self._next_number += 1
         write_csv(stem.with_suffix(".csv"), frame)
-        # The index last: a part without one (killed in between) is ignored.
-        write_json(stem.with_suffix(".json"), {str(path): list(file_stamp(path)) for path in paths})
+        # The index last: a part without one (killed in between) is ignored. Keyed by the file
+        # itself (its resolved path), with the name its rows carry.
+        index = {os.path.realpath(path): [*file_stamp(path), str(path)] for path in paths}
+        write_json(stem.with_suffix(".json"), index)
         return read_part(stem.with_suffix(".csv"))
 
     def _indexes(self) -> list[tuple[int, Path]]:
