@@ -3,10 +3,11 @@
 A run over a folder of calls can take hours; asrser-predict -o out.csv keeps each finished group
 of files in out.csv.partial/ (part-NNNNN.csv, then its part-NNNNN.json naming the files by
 resolved path, with their size, modification time and the name their rows carry: a part counts
-once its JSON is there, and both are written atomically). A rerun with the same settings predicts
-only the files not yet there (or changed since), whatever names it gives the others (run from
-another folder, relative or absolute); the folder is removed once out.csv is written. A rerun with other
-settings is refused, so one output never mixes two models or segmentations.
+once its JSON is there, and both are written atomically). A rerun with the same settings
+predicts only the files not yet there (or changed since), whatever names it gives the others
+(run from another folder, relative or absolute); the folder is removed once out.csv is written.
+A rerun with other settings is refused, so one output never mixes two models or segmentations,
+and so is a second run while one is writing to the folder (run.lock).
 """
 
 from __future__ import annotations
