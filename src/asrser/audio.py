@@ -55,11 +55,12 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> n
     """Band-limited resampling of a 1-D float32 signal (torchaudio.functional.resample)."""
     if orig_sr == target_sr:
         return audio
-    import torch
     import torchaudio.functional as AF
 
+    from asrser.tensors import aligned
+
     source_sr = kernel_friendly_rate(orig_sr, target_sr)
-    out = AF.resample(torch.from_numpy(np.ascontiguousarray(audio)), source_sr, target_sr)
+    out = AF.resample(aligned(np.ascontiguousarray(audio)), source_sr, target_sr)
     return out.numpy().astype(np.float32, copy=False)
 
 

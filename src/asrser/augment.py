@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import torchaudio.functional as AF
 
+from asrser.tensors import aligned
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -140,7 +142,7 @@ class Augmenter:
         self, wave: np.ndarray, generator: torch.Generator, speed: int = 100
     ) -> np.ndarray:
         config = self.config
-        x = change_speed(torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)), speed)
+        x = change_speed(aligned(np.asarray(wave, dtype=np.float32)), speed)
         if _chance(config.drop_freq_prob, generator):
             count = _uniform_int(*config.drop_freq_count, generator)
             low, high = config.drop_freq_range

@@ -17,6 +17,7 @@ from torch import Tensor
 
 from asrser import EMOTIONS, SAMPLE_RATE
 from asrser.models.fbank import vectorized_front_end
+from asrser.tensors import aligned
 from asrser.text import normalize_transcript
 
 
@@ -178,7 +179,8 @@ def collate(
             return_attention_mask=True,
             return_tensors="pt",
         )
-    inputs = {name: value for name, value in features.items()}
+    # In torch's aligned memory: the encoder's first product must not see numpy's alignment.
+    inputs = {name: aligned(value) for name, value in features.items()}
     inputs["attention_mask"] = inputs["attention_mask"].long()
     labels = None
     references = [""] * len(utt_ids)
