@@ -1,11 +1,11 @@
 """Tensors in torch's own memory, for results that do not depend on where numpy put an array.
 
 torch.from_numpy shares the array's memory, whose alignment depends on the process's allocation
-history (malloc gives 16 bytes; a segment of a file is an offset view). Some CPU kernels (MKL's
-GEMM and FFT outside its reproducibility mode, among others) take a different summation order
-for data that is not aligned to the vector width. The same batch could then give different last
-bits in two processes (a Slurm job and a local run), and a few hundred training steps turn those
-into different models. Tensors made by torch are 64-byte aligned (c10's allocator), so copying
+history (malloc gives 16 bytes; a segment of a file is an offset view). Vectorised CPU kernels
+may sum in another order for data not aligned to the vector width (Intel MKL documents that its
+results can depend on the alignment outside its Conditional Numerical Reproducibility mode). The
+same batch could then give different last bits in two processes (a Slurm job and a local run),
+and a few hundred training steps turn those into different models. Tensors made by torch are 64-byte aligned (c10's allocator), so copying
 there at the numpy -> torch boundary makes every run see the same alignment.
 """
 
