@@ -19,7 +19,14 @@ from snakemake_executor_plugin_slurm.validation import get_forbidden_slurm_optio
 ROOT = Path(__file__).resolve().parents[1]
 SLURM_PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
 LOCAL_GPU_PROFILE = ROOT / "profiles" / "local-gpu" / "config.yaml"
-GPU_RULES = ("train_model", "evaluate_model", "evaluate_fold", "evaluate_condition")
+GPU_RULES = (
+    "train_model",
+    "evaluate_model",
+    "evaluate_fold",
+    "evaluate_condition",
+    "score_start_encoder",
+    "text_oracle",
+)
 CPU_RULES = (
     "synth_corpus",
     "synth_pretrain_corpus",
@@ -77,6 +84,17 @@ def test_slurm_profile_keeps_data_and_report_rules_on_cpus(slurm, rule):
     resources = slurm["set-resources"][rule]
     assert "gpu" not in resources and "cpus_per_gpu" not in resources
     assert "gpu" not in slurm["default-resources"]
+
+
+def test_slurm_profile_sizes_every_rule_that_runs_a_job(slurm):
+    """A rule missing here keeps its config-derived memory and runtime on every retry."""
+    declared = set()
+    for path in [ROOT / "Snakefile", *sorted((ROOT / "rules").glob("*.smk"))]:
+        declared |= set(re.findall(r"^\s*rule (\w+):", path.read_text(), re.M))
+    targets = {"all", "data", "unknown_fold"}  # input-only targets, run by Snakemake itself
+    assert targets <= declared
+    assert declared - targets == set(GPU_RULES) | set(CPU_RULES) | {"pretrain_encoder"}
+    assert set(slurm["set-resources"]) == declared - targets
 
 
 def test_slurm_profile_scales_memory_and_runtime_with_the_attempt(slurm):
