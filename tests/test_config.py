@@ -123,6 +123,10 @@ def test_a_model_that_cannot_load_is_named_before_any_job(tmp_path):
     config["encoder"] = {"name_or_path": str(tmp_path / "my_encoder"), "pretrain_demo": False}
     with pytest.raises(ConfigError, match="'encoder.name_or_path': .*no config.json"):
         validate_config(config)
+    # A relative folder deeper than a hub id's org/name is a folder too (as the loaders read it).
+    config["encoder"]["name_or_path"] = "models/mine/encoder"
+    with pytest.raises(ConfigError, match="'models/mine/encoder' is not a saved model folder"):
+        validate_config(config)
     # The demo writes its encoder folder itself; hub names need the network to check.
     config["encoder"]["pretrain_demo"] = True
     validate_config(config)

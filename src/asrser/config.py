@@ -142,7 +142,11 @@ def _check_semantics(config: dict) -> None:
     _check_model_name("bert.name_or_path", config["bert"]["name_or_path"])
 
 
-LOCAL_PATH_PREFIXES = ("/", "./", "../", "~")
+def is_local_model_path(name_or_path: str) -> bool:
+    """A model name that means a folder, not a hub id ("org/name"): absolute, starting with .
+    or ~, or nested deeper than org/name."""
+    name = str(name_or_path)
+    return name.startswith(("/", ".", "~")) or name.count("/") >= 2
 
 
 def _check_model_name(key: str, name_or_path: str) -> None:
@@ -153,7 +157,7 @@ def _check_model_name(key: str, name_or_path: str) -> None:
             resolve_pretrained(name_or_path)
         except ConfigError as error:
             raise ConfigError(f"config key '{key}': {error}") from error
-    elif name_or_path.startswith(LOCAL_PATH_PREFIXES):
+    elif is_local_model_path(name_or_path):
         folder = Path(name_or_path).expanduser()
         if not (folder / "config.json").is_file():
             raise ConfigError(

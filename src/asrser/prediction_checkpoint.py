@@ -129,7 +129,7 @@ class PredictionCheckpoint:
             self._lock = None
 
     def __del__(self):
-        if getattr(self, "_lock", None) is not None:
+        if hasattr(self, "_lock"):  # not when __init__ failed before taking it
             self.close()
 
     def save(self, paths: Sequence[str | os.PathLike], frame: pd.DataFrame) -> pd.DataFrame:

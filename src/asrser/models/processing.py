@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from asrser import EMOTIONS, SAMPLE_RATE
+from asrser.config import is_local_model_path
 from asrser.models.fbank import vectorized_front_end
 from asrser.tensors import aligned
 from asrser.text import normalize_transcript
@@ -33,8 +34,7 @@ def check_model_location(name_or_path: str, what: str = "model") -> None:
     """Fail fast on a local-looking path that does not exist (hub ids look like "org/name");
     transformers would otherwise take it for a hub id and try the network."""
     name = str(name_or_path)
-    looks_local = name.startswith(("/", ".", "~")) or name.count("/") >= 2
-    if looks_local and not Path(name).expanduser().exists():
+    if is_local_model_path(name) and not Path(name).expanduser().exists():
         raise ModelLoadError(
             f"{what} '{name}' does not exist; expected a saved model folder or a hub model id"
         )
