@@ -132,6 +132,33 @@ def test_transcripts_with_digits_are_counted_and_named(tmp_path, caplog):
     )
 
 
+def test_accents_and_smart_quotes_keep_their_words_and_unspellable_letters_are_named(
+    tmp_path, caplog
+):
+    """UTF-8 accents fold to letters; a cp1252 file's bytes (U+FFFD) are counted and named."""
+    tree = make_iemocap_tree(tmp_path / "iemocap", per_emotion=1, bad_cases=False)
+    frame, summary = parse_iemocap(tree.root)
+    assert summary["transcripts_with_unspellable_letters"] == 0
+    dialogs = frame.drop_duplicates("dialog")["utt_id"]  # one file each: two encodings
+    first, second = dialogs.iloc[0], dialogs.iloc[1]
+    raws = dict(zip(frame["utt_id"], frame["transcript_raw"], strict=True))
+    for utt_id, encoding, extra in ((first, "utf-8", "café don’t"), (second, "cp1252", "café")):
+        dialog = utt_id.rsplit("_", 1)[0]
+        path = next(tree.root.glob(f"Session*/dialog/transcriptions/{dialog}.txt"))
+        text = path.read_text(encoding="utf-8")
+        path.write_bytes(
+            text.replace(f"]: {raws[utt_id]}", f"]: {raws[utt_id]} {extra}", 1).encode(encoding)
+        )
+    frame, summary = parse_iemocap(tree.root)
+    transcripts = dict(zip(frame["utt_id"], frame["transcript"], strict=True))
+    assert transcripts[first] == normalize_transcript(raws[first]) + " CAFE DON'T"
+    assert summary["transcripts_with_unspellable_letters"] == 1
+    assert summary["unspellable_letters"] == "\ufffd"
+    assert summary["unspellable_examples"] == [second]
+    assert "1 transcripts hold letters the encoder's alphabet cannot spell" in caplog.text
+    assert "is not UTF-8" in caplog.text
+
+
 def test_a_clean_tree_drops_nothing(tmp_path):
     tree = make_iemocap_tree(tmp_path / "iemocap", per_emotion=1, bad_cases=False)
     frame, summary = parse_iemocap(tree.root, expected_speakers=TEN_SPEAKERS)

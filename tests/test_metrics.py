@@ -17,6 +17,7 @@ from asrser.metrics import (
     weighted_accuracy,
     word_error_counts,
 )
+from asrser.text import normalize_transcript, unspellable_letters
 
 
 def test_pooled_wer_sums_counts_instead_of_averaging_utterances():
@@ -46,6 +47,17 @@ def test_normalisation_case_punctuation_brackets_apostrophes():
     assert pooled_wer(["I don't know"], ["i dont know"]) == pytest.approx(1 / 3)
     # Without normalisation case differences count.
     assert pooled_wer(["Hello"], ["hello"], normalize=False) == 1.0
+
+
+def test_normalisation_folds_accents_and_typographic_apostrophes():
+    assert normalize_transcript("Café naïve, fiancée!") == "CAFE NAIVE FIANCEE"
+    assert normalize_transcript("I don’t know ‘really’") == "I DON'T KNOW REALLY"
+    assert normalize_transcript("Straße") == "STRASSE"
+    # What no alphabet letter spells becomes a word break, and is reported as such.
+    assert normalize_transcript("hello Привет there") == "HELLO THERE"
+    assert unspellable_letters("hello Привет [ЛАУГХ] there") == "ПРИВЕТ"
+    assert unspellable_letters("caf\ufffd") == "\ufffd"
+    assert unspellable_letters("Café don’t [LAUGHTER]") == ""
 
 
 def test_empty_hypothesis_and_reference():

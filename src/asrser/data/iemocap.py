@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from asrser import EMOTIONS
 from asrser.audio import AudioError, audio_info
-from asrser.text import normalize_transcript
+from asrser.text import normalize_transcript, unspellable_letters
 
 log = logging.getLogger(__name__)
 
@@ -289,6 +289,18 @@ def parse_iemocap(
             summary["transcripts_with_digits"],
             ", ".join(summary["digit_examples"]),
         )
+    if summary["transcripts_with_unspellable_letters"]:
+        # Letters outside the Latin alphabet (or U+FFFD from a file that is not UTF-8) become
+        # word breaks, so the references lose those words.
+        log.warning(
+            "IEMOCAP root '%s': %d transcripts hold letters the encoder's alphabet cannot spell "
+            "(%s; e.g. %s), which are left out of the references; a '\ufffd' means a "
+            "transcription file is not UTF-8",
+            root,
+            summary["transcripts_with_unspellable_letters"],
+            summary["unspellable_letters"],
+            ", ".join(summary["unspellable_examples"]),
+        )
     if frame.empty:
         raise ValueError(
             f"IEMOCAP root '{root}': no utterance kept; dropped by reason: {summary['dropped']}"
@@ -345,6 +357,8 @@ def _summary(
     # Digits outside the bracketed non-speech tokens (which are dropped whole anyway).
     spoken = frame["transcript_raw"].str.replace(r"\[[^\]]*\]|<[^>]*>", " ", regex=True)
     with_digits = spoken.str.contains(r"[0-9]", regex=True)
+    unspellable = frame["transcript_raw"].map(unspellable_letters)
+    has_unspellable = unspellable != ""
 
     return {
         "root": str(root),
@@ -360,6 +374,9 @@ def _summary(
         "empty_normalized_transcripts": int((frame["transcript"] == "").sum()),
         "transcripts_with_digits": int(with_digits.sum()),
         "digit_examples": frame.loc[with_digits, "utt_id"].head(5).tolist(),
+        "transcripts_with_unspellable_letters": int(has_unspellable.sum()),
+        "unspellable_letters": "".join(sorted(set("".join(unspellable)))),
+        "unspellable_examples": frame.loc[has_unspellable, "utt_id"].head(5).tolist(),
         "duration_hours": round(float(frame["duration"].sum()) / 3600.0, 4),
         "hidden_files_skipped": hidden_files,
         "unreadable_text_files": unreadable_files,
