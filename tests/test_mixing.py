@@ -196,6 +196,23 @@ def test_silent_speech_and_silent_noise_fail_naming_what(tmp_path):
         mixing.draw_noise_segment(rng, mixing.NoiseBank(), str(silent_file), 4000)
 
 
+def test_a_silent_pool_file_is_passed_over_for_the_next(tmp_path):
+    rng = np.random.default_rng(3)
+    silent, audible = str(tmp_path / "silent.wav"), str(tmp_path / "audible.wav")
+    write_audio(silent, np.zeros(8000, dtype=np.float32))
+    write_audio(audible, noiselike(rng, 0.5, rms=0.1))
+    bank = mixing.NoiseBank()
+    path, offset, segment, passed_over = mixing.draw_from_pool(
+        rng, bank, [silent, audible], 0, 4000
+    )
+    assert (path, passed_over) == (audible, [silent])
+    np.testing.assert_array_equal(segment, bank.segment(audible, offset, 4000))
+    # The pool wraps around: starting at its last file reaches the first.
+    assert mixing.draw_from_pool(rng, bank, [audible, silent], 1, 4000)[0] == audible
+    with pytest.raises(mixing.MixingError, match="all 2 noise files of the pool are silent"):
+        mixing.draw_from_pool(rng, bank, [silent, silent], 0, 4000)
+
+
 def test_noise_bank_decodes_each_file_once_and_reads_long_files_in_parts(tmp_path):
     rng = np.random.default_rng(6)
     audio = noiselike(rng, 3.0, rms=0.1)
@@ -364,6 +381,25 @@ def test_bad_inputs_fail_early_and_clearly(built, tmp_path):
     with pytest.raises(ValueError, match="lacks columns"):
         build(iemocap.drop(columns="emotion"), musan, "noise5", tmp_path)
     assert not (tmp_path / "noise5").exists() and not (tmp_path / "noise5.csv").exists()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_silent_musan_file_is_passed_over_and_reported(built, tmp_path, caplog, threads):
+    """A digitally silent noise file costs the corpus that noise, not the corpus."""
+    iemocap, musan, _, _ = built
+    silent = tmp_path / "silent.wav"
+    write_audio(silent, np.zeros(32000, dtype=np.float32))
+    quiet = musan.copy()
+    row = quiet.index[(quiet["type"] == "noise") & (quiet["pool"] == "test")][0]
+    quiet.loc[row, "audio_path"] = str(silent)
+    manifest = build(iemocap, quiet, "noise5", tmp_path, threads=threads)
+    assert len(manifest) == len(iemocap) and str(silent) not in set(manifest["noise_files"])
+    assert "corpus noise5: 1 noise file(s) were silent in 10 random segments" in caplog.text
+    assert f"{silent} (" in caplog.text
+    speech_paths = dict(zip(iemocap["utt_id"], iemocap["audio_path"], strict=True))
+    for row in manifest.itertuples():  # the rows still recreate their audio exactly
+        recreated = recreate_mixture(row._asdict(), speech_paths[row.utt_id])
+        np.testing.assert_array_equal(recreated, sf.read(row.audio_path, dtype="int16")[0])
 
 
 def test_silent_utterance_names_the_utterance(built, tmp_path):

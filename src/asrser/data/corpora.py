@@ -13,9 +13,11 @@ and each row records what is needed to recreate its mixture exactly (`recreate_m
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +52,9 @@ IEMOCAP_COLUMNS = ("utt_id", "speaker", "emotion", "transcript", "audio_path", "
 MUSAN_COLUMNS = ("type", "audio_path", "pool")
 TEST_CORPUS_PATTERN = re.compile(rf"^({'|'.join(NOISE_TYPES)})(\d+)$")
 AUDIO_FORMATS = ("flac", "wav")
+PASSED_OVER = "_passed_over"  # a mixing task's silent noise files; reported, not a column
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,12 +123,13 @@ def _mix_task(task: tuple[str, str]) -> dict:
     talkers = 1
     if noise_type == "speech":
         talkers = int(rng.integers(job.babble_talkers[0], job.babble_talkers[1] + 1))
-    files, offsets, segments = [], [], []
+    files, offsets, segments, passed_over = [], [], [], []
     for index in mixing.choose_talkers(rng, len(pool), talkers):
-        offset, segment = mixing.draw_noise_segment(rng, bank, pool[index], len(speech))
-        files.append(pool[index])
+        path, offset, segment, silent = mixing.draw_from_pool(rng, bank, pool, index, len(speech))
+        files.append(path)
         offsets.append(offset)
         segments.append(segment)
+        passed_over += silent
     noise = mixing.combine_segments(segments, noise_type)
     mixture = mixing.mix_at_snr(speech, noise, target, what=f"utterance {utt_id} ({speech_path})")
     write_audio(os.path.join(job.out_dir, f"{utt_id}.{job.extension}"), mixture.samples)
@@ -137,6 +143,7 @@ def _mix_task(task: tuple[str, str]) -> dict:
         "speech_gain": mixture.speech_gain,
         "noise_gain": mixture.noise_gain,
         "clip_rescaled": mixture.clip_rescaled,
+        PASSED_OVER: passed_over,
     }
 
 
@@ -231,12 +238,28 @@ def build_corpus(
             )
             mixed = _run_tasks(job, tasks, threads)
         mixed = pd.DataFrame(mixed, index=rows.index)
+        _report_silent_noise(corpus, mixed.pop(PASSED_OVER))
         rows = rows.drop(columns=["duration"]).join(mixed)
         rows["audio_path"] = [str(out_dir / f"{u}.{audio_format}") for u in rows["utt_id"]]
     rows = rows[CORPUS_COLUMNS].reset_index(drop=True)
     if manifest_path is not None:
         write_csv(manifest_path, rows)
     return rows
+
+
+def _report_silent_noise(corpus: str, passed_over: pd.Series) -> None:
+    """Warn once per corpus about noise files passed over as silent, with their counts."""
+    counts = Counter(path for paths in passed_over for path in paths)
+    if counts:
+        log.warning(
+            "corpus %s: %d noise file(s) were silent in %d random segments and passed over "
+            "for the next file of their pool (%d draws): %s",
+            corpus,
+            len(counts),
+            mixing.MAX_SEGMENT_TRIES,
+            sum(counts.values()),
+            ", ".join(f"{path} ({n}x)" for path, n in counts.most_common()),
+        )
 
 
 def _run_tasks(job: _MixJob, tasks: list[tuple[str, str]], threads: int) -> list[dict]:

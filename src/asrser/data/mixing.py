@@ -148,8 +148,32 @@ def draw_noise_segment(
         if signal_power(segment) > SILENCE_POWER:
             return offset, segment
     raise MixingError(
-        f"{path}: noise is silent in {MAX_SEGMENT_TRIES} random segments of {length} samples; "
-        "remove the file from the MUSAN manifest"
+        f"{path}: noise is silent in {MAX_SEGMENT_TRIES} random segments of {length} samples"
+    )
+
+
+def draw_from_pool(
+    rng: np.random.Generator, bank: NoiseBank, pool: list[str], first: int, length: int
+) -> tuple[str, int, np.ndarray, list[str]]:
+    """An audible segment from `pool[first]`, or else from the next files of the pool in turn.
+
+    Returns the file used, its offset, the segment and the files passed over as silent. A MUSAN
+    file that is digitally silent (or silent but for a short event) is then one noise the
+    corpus goes without, not a failed corpus: ingestion reads headers only, so it cannot know.
+    Which file is used depends only on the seed and the files' samples, not on worker order.
+    """
+    passed_over = []
+    for step in range(len(pool)):
+        path = pool[(first + step) % len(pool)]
+        try:
+            offset, segment = draw_noise_segment(rng, bank, path, length)
+        except MixingError:
+            passed_over.append(path)
+            continue
+        return path, offset, segment, passed_over
+    raise MixingError(
+        f"all {len(pool)} noise files of the pool are silent in {MAX_SEGMENT_TRIES} random "
+        f"segments of {length} samples (e.g. {pool[0]})"
     )
 
 
