@@ -7,7 +7,11 @@ from asrser.config import model_hparams, validate_config
 
 # Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job.
 config.update(
-    validate_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
+    validate_config(
+        config,
+        os.path.join(workflow.basedir, "config", "schema.yaml"),
+        os.path.join(workflow.basedir, "config", "config.yaml"),
+    )
 )
 
 FOLDS = list(config["speakers"])
@@ -22,6 +26,11 @@ ENV = "../envs/asrser.yaml"
 # folder when done; the emptied folders above them go in onsuccess, when no job can be creating
 # one (removing them from a job would race with parallel jobs).
 CHECKPOINTS = "results/checkpoints"
+# The paper's Table 1 ships with the workflow. Relative to the working directory, not absolute
+# (workflow.source_path), so a moved or re-cloned project does not rerun the aggregation.
+PAPER_TABLE1 = os.path.relpath(
+    os.path.join(workflow.basedir, "config", "paper_table1.csv")
+)
 
 
 wildcard_constraints:
@@ -50,6 +59,12 @@ def fold_manifests(fold):
 def train_hparams(wildcards):
     """Config key train for one model type: shared keys, then those of train.models.<model>."""
     return model_hparams(config["train"], wildcards.model)
+
+
+def synthetic_settings(*keys):
+    """The keys of config key `synthetic` a synthesis job reads: a change to another key
+    must not rewrite its corpus (and rerun everything after it)."""
+    return {key: config["synthetic"][key] for key in keys}
 
 
 def encoder_input(wildcards=None):

@@ -16,7 +16,12 @@ if config["synthetic"]["enabled"]:
             mem_mb=2000,
             runtime=30,
         params:
-            synthetic=config["synthetic"],
+            synthetic=synthetic_settings(
+                "seed",
+                "utterances_per_emotion",
+                "musan_files_per_type",
+                "musan_file_seconds",
+            ),
         script:
             "../workflow/scripts/synth_corpus.py"
 

@@ -17,7 +17,7 @@ if config["encoder"]["pretrain_demo"]:
             mem_mb=2000,
             runtime=30,
         params:
-            synthetic=config["synthetic"],
+            synthetic=synthetic_settings("seed", "pretrain_utterances"),
         script:
             "../workflow/scripts/synth_pretrain_corpus.py"
 

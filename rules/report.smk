@@ -5,7 +5,7 @@
 rule aggregate:
     input:
         predictions=eval_outputs("predictions.csv"),
-        paper_table1=workflow.source_path("../config/paper_table1.csv"),
+        paper_table1=PAPER_TABLE1,
     output:
         metrics="results/tables/metrics.csv",
         per_fold="results/tables/per_fold.csv",

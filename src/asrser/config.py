@@ -15,9 +15,11 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, validators
 
-from asrser import MODEL_TYPES
+from asrser import MODEL_TYPES, SYNTHETIC_MARKER
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+# The embedded default: its key order and number types are the canonical ones (canonical_form).
+DEFAULT_CONFIG_PATH = SCHEMA_PATH.with_name("config.yaml")
 
 
 class ConfigError(ValueError):
@@ -40,7 +42,7 @@ def _with_defaults(validator_class):
 DefaultFillingValidator = _with_defaults(Draft202012Validator)
 
 
-def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
+def load_yaml(path: str | Path = SCHEMA_PATH) -> dict:
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
@@ -72,8 +74,8 @@ def _parse_scalar(value: str, types: list[str]):
         try:
             if kind == "integer":
                 return int(value)
-            if kind == "number":
-                return float(value)
+            if kind == "number":  # "5" is an int, as YAML reads it
+                return int(value) if value.strip().lstrip("+-").isdigit() else float(value)
             if kind == "boolean" and value.lower() in ("true", "false"):
                 return value.lower() == "true"
         except ValueError:
@@ -110,9 +112,57 @@ def _coerce_strings(instance: Any, schema: dict, root: dict) -> Any:
     return instance
 
 
-def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) -> dict:
-    """Return a validated copy of `config` with defaults filled in; raise ConfigError otherwise."""
-    schema = load_schema(schema_path)
+def canonical_form(value: Any, reference: Any, schema: dict, root: dict) -> Any:
+    """`value` with a fixed key order and the reference's number types, so equal settings look equal.
+
+    Snakemake tells a changed parameter by its repr, and a whole section (`train`, `evaluation`)
+    is a rule's parameter: `--config "train={alpha: 0.1}"` moves alpha first in `train`, and a
+    typed "5" or 5.0 where the file says 5 changes the repr, so restating a value would rerun
+    every job downstream. Mapping keys follow the reference (the embedded default config), then
+    the schema, then sorted; a number takes the int or float type of the reference's value (or
+    else the schema's default) when that loses nothing. The embedded default maps onto itself, so its runs keep their recorded parameters.
+    """
+    schema = _resolve(schema, root)
+    if isinstance(value, dict):
+        reference = reference if isinstance(reference, dict) else {}
+        properties = schema.get("properties", {})
+        rank: dict[Any, int] = {}
+        for key in [*reference, *properties]:
+            rank.setdefault(key, len(rank))
+        keys = sorted(value, key=lambda key: (rank.get(key, len(rank)), str(key)))
+        canonical = {}
+        for key in keys:
+            subschema = _resolve(properties.get(key, {}), root)
+            # A key the default file leaves out is compared with the schema's default.
+            like = reference[key] if key in reference else subschema.get("default")
+            canonical[key] = canonical_form(value[key], like, subschema, root)
+        return canonical
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        references = reference if isinstance(reference, list) else []
+        return [
+            canonical_form(
+                item, references[index] if index < len(references) else None, items, root
+            )
+            for index, item in enumerate(value)
+        ]
+    if isinstance(value, bool) or isinstance(reference, bool):
+        return value
+    if isinstance(reference, int) and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(reference, float) and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def validate_config(
+    config: Mapping[str, Any],
+    schema_path: str | Path = SCHEMA_PATH,
+    default_path: str | Path = DEFAULT_CONFIG_PATH,
+) -> dict:
+    """Return a validated copy of `config` with defaults filled in, in canonical form
+    (`canonical_form` against the embedded default at `default_path`); raise ConfigError otherwise."""
+    schema = load_yaml(schema_path)
     config = _coerce_strings(copy.deepcopy(dict(config)), schema, schema)
     validator = DefaultFillingValidator(schema)
     # Filling defaults first, then collecting every error, gives one message listing them all.
@@ -121,7 +171,7 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_
         lines = [f"  config key '{_key(e)}': {e.message}" for e in errors]
         raise ConfigError("invalid configuration:\n" + "\n".join(lines))
     _check_semantics(config)
-    return config
+    return canonical_form(config, load_yaml(default_path), schema, schema)
 
 
 def _check_semantics(config: dict) -> None:
@@ -135,7 +185,9 @@ def _check_semantics(config: dict) -> None:
         raise ConfigError(
             f"config key 'data.babble_talkers': expected [min, max] with min <= max, got {[low, high]}"
         )
-    if not config["synthetic"]["enabled"]:
+    if config["synthetic"]["enabled"]:
+        check_synthetic_roots(config["iemocap_root"], config["musan_root"])
+    else:
         check_corpus_roots(config["iemocap_root"], config["musan_root"])
     if not config["encoder"]["pretrain_demo"]:  # otherwise the workflow writes that folder
         _check_model_name("encoder.name_or_path", config["encoder"]["name_or_path"])
@@ -165,6 +217,25 @@ def _check_model_name(key: str, name_or_path: str) -> None:
                 "config.json there); expected a folder written by save_pretrained or a hub name "
                 "such as facebook/wav2vec2-large-960h-lv60-self"
             )
+
+
+def check_synthetic_roots(iemocap_root: str | Path, musan_root: str | Path) -> None:
+    """With synthetic.enabled the workflow writes both roots, and Snakemake deletes a rule's old
+    outputs before it runs: refuse a root that holds anything but an earlier synthetic corpus
+    (a real IEMOCAP given as iemocap_root while musan_root is still missing would go)."""
+    for key, root in (("iemocap_root", iemocap_root), ("musan_root", musan_root)):
+        folder = Path(root)
+        if not folder.exists() or (folder / SYNTHETIC_MARKER).is_file():
+            continue
+        if folder.is_dir() and not any(folder.iterdir()):
+            continue
+        raise ConfigError(
+            f"config key '{key}': '{folder}' exists and is not a synthetic corpus (no "
+            f"{SYNTHETIC_MARKER} in it), but synthetic.enabled is true, so the workflow would "
+            "replace it. To use a real corpus set synthetic.enabled: false and give both roots "
+            "(config/paper.yaml does). A synthetic corpus written by an earlier asrser lacks the "
+            "marker: delete it and the workflow writes it again"
+        )
 
 
 def check_corpus_roots(iemocap_root: str | Path, musan_root: str | Path) -> None:

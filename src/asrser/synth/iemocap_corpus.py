@@ -31,6 +31,7 @@ import numpy as np
 from asrser import SAMPLE_RATE
 from asrser.io import atomic_dir, write_text
 from asrser.synth.espeak import Prosody, SpeechJob, check_voice, render_jobs
+from asrser.synth.marker import write_marker
 from asrser.synth.text_bank import demo_sentence
 
 log = logging.getLogger(__name__)
@@ -372,6 +373,7 @@ def write_iemocap_corpus(
         for session, dialogs in sessions.items():
             _write_session_text(staging / f"Session{session}", dialogs, rng)
         _write_junk(staging, sessions)
+        write_marker(staging, "an IEMOCAP-format corpus")
     summary = _summary(root, sessions)
     log.info("IEMOCAP-format corpus at %s: %s", root, summary)
     return summary

@@ -28,6 +28,7 @@ from asrser.audio import write_audio
 from asrser.io import atomic_dir, write_text
 from asrser.synth.espeak import synthesize
 from asrser.synth.iemocap_corpus import emotion_prosody
+from asrser.synth.marker import write_marker
 from asrser.synth.pretrain_corpus import other_speakers
 from asrser.synth.text_bank import generic_sentence
 
@@ -344,6 +345,7 @@ def write_musan_bank(
                 if (sr, channels) != (16000, 1):
                     summary["odd_formats"].append(f"{kind}/{subset}/{name} {sr} Hz {channels} ch")
         _write_metadata(staging, annotations)
+        write_marker(staging, "a noise bank in the MUSAN layout")
     log.info("MUSAN-layout bank at %s: %s", root, summary)
     return summary
 
