@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -221,6 +224,27 @@ def test_a_file_named_twice_is_predicted_once(tmp_path, saved_models, caplog):
     assert twice["file"].tolist() == [str(tmp_path / "calls/2.wav"), str(tmp_path / "calls/1.wav")]
 
 
+def test_folders_reached_through_links_are_searched_once(tmp_path):
+    for name in ("calls/a.wav", "archive/b.wav"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "calls" / "old").symlink_to(tmp_path / "archive")
+    (tmp_path / "archive" / "up").symlink_to(tmp_path / "calls")  # a loop back up
+    found = audio_files([tmp_path / "calls"])
+    assert found == [str(tmp_path / "calls" / "a.wav"), str(tmp_path / "calls/old/b.wav")]
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_written_as_it_is(tmp_path, saved_models):
+    folder = os.fsencode(tmp_path)
+    name = os.path.join(folder, b"caf\xe9.wav")  # Latin-1, as an old recorder may name it
+    write_audio(tmp_path / "x.wav", _noise(0.5, seed=3))
+    os.rename(tmp_path / "x.wav", name)
+    out = tmp_path / "out.csv"
+    assert main([str(saved_models["asr"]), str(tmp_path), "-o", str(out)]) == 0
+    assert os.fsencode(pd.read_csv(out, encoding_errors="surrogateescape")["file"][0]) == name
+    assert name in out.read_bytes()
+
+
 def test_threads_default_to_the_cores_available_on_any_system(monkeypatch):
     assert available_cores() >= 1
     monkeypatch.delattr("os.sched_getaffinity", raising=False)  # as on macOS and Windows
@@ -279,27 +303,83 @@ def test_every_bad_file_is_named_at_once(tmp_path, saved_models, capsys, monkeyp
 
 def test_settings_out_of_range_are_refused(tmp_path, saved_models, capsys):
     write_audio(tmp_path / "a.wav", _noise(0.5, seed=8))
-    argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "--max-segment-seconds", "0.1"]
-    assert main(argv) == 2
-    assert "max_segment_seconds must be >= 0.2, got 0.1" in capsys.readouterr().err
-    argv[-2:] = ["--min-pause-seconds", "0.1"]
-    assert main(argv) == 2
-    assert "min_pause_seconds must be >= 0.2, got 0.1" in capsys.readouterr().err
-    argv[-2:] = ["--threads", "0"]
-    assert main(argv) == 2
-    assert "threads must be >= 1, got 0" in capsys.readouterr().err
-    argv[-2:] = ["--foreground-db", "0"]
-    assert main(argv) == 2
-    assert "foreground_db must be > 0 and needs pause splitting, got 0.0" in capsys.readouterr().err
-    assert main([*argv[:-1], "10", "--whole-files"]) == 2
-    assert "got 10.0 with whole files" in capsys.readouterr().err
+    argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "-o", str(tmp_path / "o.csv")]
+    refused = {
+        ("--max-segment-seconds", "0.1"): "--max-segment-seconds must be a finite number >= 0.2, "
+        "got 0.1",
+        ("--max-segment-seconds", "inf"): "--max-segment-seconds must be a finite number",
+        ("--max-segment-seconds", "nan"): "--max-segment-seconds must be a finite number",
+        ("--min-pause-seconds", "0.1"): "--min-pause-seconds must be a finite number >= 0.2",
+        ("--min-pause-seconds", "nan"): "--min-pause-seconds must be a finite number",
+        ("--max-batch-seconds", "0"): "--max-batch-seconds must be a finite number >= 0.1",
+        ("--threads", "0"): "--threads must be >= 1, got 0",
+        ("--foreground-db", "0"): "--foreground-db must be a finite number > 0, got 0.0",
+        ("--foreground-db", "inf"): "--foreground-db must be a finite number > 0, got inf",
+        ("--foreground-db", "10", "--whole-files"): "--foreground-db needs pause splitting",
+    }
+    for options, message in refused.items():
+        assert main([*argv, *options]) == 2, options
+        assert message in capsys.readouterr().err, options
+    assert not list(tmp_path.glob("o.csv*"))  # refused before anything is written
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("a_folder", "is a folder; give a file name such as"),
+        ("a.wav/out.csv", "a.wav is a file, not a folder"),
+        ("a.wav", "names an audio file, which the CSV would replace"),
+        ("", "an empty name"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path, saved_models, capsys, monkeypatch, output, message
+):
+    write_audio(tmp_path / "a.wav", _noise(0.5, seed=8))
+    (tmp_path / "a_folder").mkdir()
+    recording = (tmp_path / "a.wav").read_bytes()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("asrser.predict._load", _no_model)
+    assert main([str(saved_models["asr"]), "a.wav", "-o", output]) == 2
+    assert message in capsys.readouterr().err
+    assert (tmp_path / "a.wav").read_bytes() == recording
+    assert not list(tmp_path.glob("*.partial")) and not list((tmp_path / "a_folder").iterdir())
+
+
+def _no_model(*args):
+    raise AssertionError("the model was loaded")
+
+
+def test_paths_must_be_a_list(saved_models):
+    with pytest.raises(TypeError, match="expected a list of files or folders, got one"):
+        predict_files(saved_models["asr"], "call.wav")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
 def test_asking_for_a_missing_gpu_is_an_error(tmp_path, saved_models, capsys):
     write_audio(tmp_path / "a.wav", _noise(0.5, seed=7))
-    assert main([str(saved_models["asr"]), str(tmp_path / "a.wav"), "--device", "cuda"]) == 2
-    assert "no CUDA GPU is visible" in capsys.readouterr().err
+    argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "--device", "cuda"]
+    assert main([*argv, "-o", str(tmp_path / "out.csv")]) == 2
+    message = capsys.readouterr().err
+    assert "--device is 'cuda' but no CUDA GPU is visible" in message
+    assert not list(tmp_path.glob("out.csv*"))  # nothing written: the corrected rerun starts clean
+
+
+def test_a_start_that_fails_leaves_no_resume_folder(tmp_path, saved_models, capsys, monkeypatch):
+    """Weights that do not load: the rerun, once they are fixed, is not refused as another run."""
+    write_audio(tmp_path / "a.wav", _noise(0.5, seed=7))
+
+    def broken(*args):
+        from asrser.models.processing import ModelLoadError
+
+        raise ModelLoadError("weights do not load")
+
+    monkeypatch.setattr("asrser.predict._load", broken)
+    argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "-o", str(tmp_path / "out.csv")]
+    assert main(argv) == 2
+    assert not list(tmp_path.glob("out.csv*"))
+    monkeypatch.undo()
+    assert main(argv) == 0 and (tmp_path / "out.csv").is_file()
 
 
 class _StopAfter:
@@ -480,6 +560,66 @@ def test_resuming_with_other_settings_is_refused(tmp_path, saved_models, monkeyp
     assert main([str(saved_models["joint"]), *argv[1:]]) == 2
     assert "config_sha256, model_dir" in capsys.readouterr().err
     assert sorted(path.name for path in partial.iterdir()) == kept and not out.exists()
+
+
+def test_a_run_resumes_on_the_device_it_used_however_it_was_named(
+    tmp_path, saved_models, monkeypatch, capsys
+):
+    """--device cpu and auto on a machine without a GPU compute alike: the rerun resumes."""
+    import asrser.predict as predict
+
+    paths = _three_files(tmp_path)
+    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)
+    argv = [str(saved_models["asr"]), *map(str, paths), "-o", str(tmp_path / "out.csv")]
+    killed = _StopAfter(predict._predict_group, calls_before_kill=1)
+    monkeypatch.setattr("asrser.predict._predict_group", killed)
+    assert main([*argv, "--device", "cpu"]) == 143
+    monkeypatch.setattr("asrser.predict._resolve_device", lambda setting: torch.device("cpu"))
+    rerun = _StopAfter(killed.real)
+    monkeypatch.setattr("asrser.predict._predict_group", rerun)
+    assert main([*argv, "--device", "auto"]) == 0
+    assert rerun.files == [[str(paths[1])], [str(paths[2])]]
+
+
+def test_a_sample_that_is_not_a_number_makes_the_file_bad_not_angry(tmp_path, saved_models, capsys):
+    audio = _noise(0.8, seed=12)
+    audio[100] = np.nan
+    sf.write(tmp_path / "nan.wav", audio, RATE, subtype="FLOAT")
+    write_audio(tmp_path / "good.wav", _noise(0.5, seed=13))
+    out = tmp_path / "out.csv"
+    argv = [str(saved_models["joint"]), str(tmp_path / "good.wav"), str(tmp_path / "nan.wav")]
+    assert main([*argv, "-o", str(out)]) == 2
+    assert "nan.wav: 1 samples are not finite numbers (NaN or infinity)" in capsys.readouterr().err
+
+
+def test_a_file_or_channel_without_sound_gets_no_row(tmp_path, saved_models, caplog):
+    sf.write(tmp_path / "muted.wav", np.zeros(RATE, dtype=np.int16), RATE)
+    dead_channel = np.stack([_noise(1.0, seed=14), np.zeros(RATE, dtype=np.float32)], axis=1)
+    sf.write(tmp_path / "call.wav", dead_channel, RATE)
+    frame = predict_files(saved_models["joint"], [tmp_path / "muted.wav"], device="cpu")
+    assert frame.empty and list(frame.columns) == [
+        "file", "segment", "start_s", "end_s", "transcript", "emotion", *PROB_COLUMNS
+    ]  # fmt: skip
+    assert "muted.wav" in caplog.text and "hold no sound" in caplog.text
+    split = predict_files(
+        saved_models["ser"], [tmp_path / "call.wav"], device="cpu", split_channels=True
+    )
+    assert split["channel"].tolist() == [0] and "call.wav (channel 1)" in caplog.text
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path, saved_models):
+    write_audio(tmp_path / "a.wav", _noise(0.5, seed=15))
+    command = [
+        sys.executable,
+        "-m",
+        "asrser.predict",
+        str(saved_models["asr"]),
+        str(tmp_path / "a.wav"),
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as run:
+        run.stdout.close()  # as `| head` does once it has its lines
+        stderr = run.stderr.read().decode()
+    assert run.returncode == 141 and "Traceback" not in stderr
 
 
 def test_sigterm_stops_a_run_as_ctrl_c_does():

@@ -109,16 +109,36 @@ def test_a_second_run_on_the_same_output_is_refused_while_the_first_runs(tmp_pat
     assert _transcripts(PredictionCheckpoint(tmp_path / "p", {}), paths) == {paths[0]: ["HELLO"]}
 
 
-def test_other_settings_are_refused_and_the_folder_kept(tmp_path):
+def test_other_settings_are_refused_once_rows_are_kept_and_the_folder_kept(tmp_path):
     folder = checkpoint_folder(tmp_path / "calls.csv")
     assert folder == tmp_path / "calls.csv.partial"
-    PredictionCheckpoint(folder, {"split_channels": False, "max_segment_seconds": 20.0})
-    PredictionCheckpoint(folder, {"split_channels": False, "max_segment_seconds": 20.0})
+    paths = _files(tmp_path, ["a.wav"])
+    settings = {"split_channels": False, "max_segment_seconds": 20.0}
+    # No rows kept yet (a start that failed): other settings have nothing to mix with.
+    PredictionCheckpoint(folder, {**settings, "max_segment_seconds": 10.0}).close()
+    checkpoint = PredictionCheckpoint(folder, settings)
+    assert not checkpoint.has_parts()
+    checkpoint.save(paths, _rows(paths, ["HELLO"]))
+    assert checkpoint.has_parts()
+    checkpoint.close()
+    PredictionCheckpoint(folder, settings).close()
     with pytest.raises(ValueError, match=r"calls.csv.partial: .*\(split_channels differ\)"):
-        PredictionCheckpoint(folder, {"split_channels": True, "max_segment_seconds": 20.0})
-    assert (folder / "settings.json").is_file()
+        PredictionCheckpoint(folder, {**settings, "split_channels": True})
+    assert _transcripts(PredictionCheckpoint(folder, settings), paths) == {paths[0]: ["HELLO"]}
     discard_checkpoint(folder)
     assert not folder.exists()
+
+
+def test_a_file_is_stamped_as_it_was_when_decoded(tmp_path):
+    """A recording still being written grew after it was read: a resumed run redoes it."""
+    paths = _files(tmp_path, ["growing.wav", "done.wav"])
+    before = {
+        paths[0]: (3, 0),
+        paths[1]: (os.stat(paths[1]).st_size, os.stat(paths[1]).st_mtime_ns),
+    }
+    checkpoint = PredictionCheckpoint(tmp_path / "p", {})
+    checkpoint.save(paths, _rows(paths, ["HALF", "ALL"]), stamps=before)
+    assert _transcripts(checkpoint, paths) == {paths[1]: ["ALL"]}
 
 
 def test_a_model_is_identified_by_its_config_and_weights(tmp_path):

@@ -34,12 +34,27 @@ class AudioInfo:
         return self.frames / self.sample_rate
 
 
+def _unreadable(path: str | os.PathLike, exc: Exception) -> AudioError:
+    """AudioError naming the file. libsndfile says a file it does not recognise "does not
+    exist" (a text file named .mp3, say): where it does exist, the format is the problem."""
+    reason = str(exc)
+    if "does not exist" in reason and os.path.isfile(path):
+        reason = "not an audio format this reader recognises"
+    return AudioError(f"{path}: unreadable audio ({reason})")
+
+
+def _os_path(path: str | os.PathLike) -> bytes:
+    """The path as the file system has it: a name that is not UTF-8 (which Python holds with
+    surrogate escapes) reaches libsndfile as its own bytes."""
+    return os.fsencode(path)
+
+
 def audio_info(path: str | os.PathLike) -> AudioInfo:
     """Header facts of an audio file; AudioError (naming the file) when it cannot be read."""
     try:
-        info = sf.info(str(path))
+        info = sf.info(_os_path(path))
     except Exception as exc:  # soundfile raises several types for bad headers
-        raise AudioError(f"{path}: unreadable audio ({exc})") from exc
+        raise _unreadable(path, exc) from exc
     return AudioInfo(frames=info.frames, sample_rate=info.samplerate, channels=info.channels)
 
 
@@ -83,11 +98,16 @@ def kernel_friendly_rate(orig_sr: int, target_sr: int) -> int:
 def _read_frames(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """(frames, channels) float32 samples and the sample rate; AudioError naming the file."""
     try:
-        audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        audio, sr = sf.read(_os_path(path), dtype="float32", always_2d=True)
     except Exception as exc:
-        raise AudioError(f"{path}: unreadable audio ({exc})") from exc
+        raise _unreadable(path, exc) from exc
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: empty audio (0 samples)")
+    # Only float files can hold them; one would spread through filtering and pooling and come
+    # out as a confident, arbitrary emotion (argmax over NaN is the first class).
+    not_finite = audio.size - int(np.count_nonzero(np.isfinite(audio)))
+    if not_finite:
+        raise AudioError(f"{path}: {not_finite} samples are not finite numbers (NaN or infinity)")
     return audio, sr
 
 

@@ -13,20 +13,20 @@ class DeviceError(RuntimeError):
     """The configured device is not available on this machine."""
 
 
-def resolve_device(setting: str = "auto") -> torch.device:
-    """auto: CUDA when visible, else the CPU (logged); cuda: fail early when no GPU is visible."""
+def resolve_device(setting: str = "auto", option: str = "config key 'device'") -> torch.device:
+    """auto: CUDA when visible, else the CPU (logged); cuda: fail early when no GPU is visible.
+    `option` names where the setting came from in errors (asrser-predict: --device)."""
     if setting == "cpu":
         return torch.device("cpu")
     if setting == "cuda":
         if not torch.cuda.is_available():
             raise DeviceError(
-                "config key 'device' is 'cuda' but no CUDA GPU is visible on this machine "
-                "(check CUDA_VISIBLE_DEVICES and the driver, or set device: auto to fall back "
-                "to the CPU)"
+                f"{option} is 'cuda' but no CUDA GPU is visible on this machine (check "
+                "CUDA_VISIBLE_DEVICES and the driver, or ask for auto to fall back to the CPU)"
             )
         return torch.device("cuda")
     if setting != "auto":
-        raise DeviceError(f"config key 'device': expected auto, cpu or cuda, got {setting!r}")
+        raise DeviceError(f"{option}: expected auto, cpu or cuda, got {setting!r}")
     if torch.cuda.is_available():
         return torch.device("cuda")
     log.info("device: auto -> cpu (no CUDA GPU visible)")

@@ -104,7 +104,8 @@ def read_json(path: str | os.PathLike) -> Any:
 def write_csv(path: str | os.PathLike, frame) -> None:
     """Write a pandas DataFrame as CSV atomically (no index column)."""
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
+        # A file name that is not UTF-8 (held with surrogate escapes) is written as its bytes.
+        frame.to_csv(tmp, index=False, errors="surrogateescape")
 
 
 def save_figure(fig, path: str | os.PathLike, **kwargs: Any) -> None:

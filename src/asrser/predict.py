@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -32,9 +33,15 @@ from asrser.prediction_checkpoint import (
     PredictionCheckpoint,
     checkpoint_folder,
     discard_checkpoint,
+    file_stamp,
     model_fingerprint,
 )
-from asrser.segmentation import DEFAULT_MIN_PAUSE_SECONDS, PAD_SECONDS, segment_bounds
+from asrser.segmentation import (
+    DEFAULT_MIN_PAUSE_SECONDS,
+    PAD_SECONDS,
+    SILENCE_DBFS,
+    segment_bounds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".caf
 GROUP_SECONDS = 600.0
 MAX_LISTED = 10  # files named in the error when many cannot be predicted
 INTERRUPT_EXIT_STATUS = 130  # 128 + SIGINT, what a shell reports after Ctrl-C
+BROKEN_PIPE_EXIT_STATUS = 141  # 128 + SIGPIPE, as other tools whose reader stopped early
 
 
 def predict_files(
@@ -77,20 +85,22 @@ def predict_files(
     group of files is kept (asrser.prediction_checkpoint), so that a rerun after a crash or
     kill predicts only the rest; the caller removes it once the result is saved.
     """
+    if isinstance(paths, str | bytes | os.PathLike):  # would be read letter by letter
+        raise TypeError(f"paths: expected a list of files or folders, got one: {paths!r}")
     if threads is not None and threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
-    if max_segment_seconds < 2 * MIN_SECONDS:  # segments are at least half of it long
-        raise ValueError(
-            f"max_segment_seconds must be >= {2 * MIN_SECONDS}, got {max_segment_seconds}"
-        )
-    if min_pause_seconds is not None and min_pause_seconds < 2 * PAD_SECONDS:
+        raise ValueError(f"--threads must be >= 1, got {threads}")
+    # Segments are at least half of max_segment_seconds long.
+    _check_number("--max-segment-seconds", max_segment_seconds, 2 * MIN_SECONDS)
+    _check_number("--max-batch-seconds", max_batch_seconds, MIN_SECONDS)
+    if min_pause_seconds is not None:
         # Every stretch keeps PAD_SECONDS of the pauses around it: so it is >= MIN_SECONDS.
-        raise ValueError(f"min_pause_seconds must be >= {2 * PAD_SECONDS}, got {min_pause_seconds}")
-    if foreground_db is not None and (min_pause_seconds is None or foreground_db <= 0):
-        raise ValueError(
-            f"foreground_db must be > 0 and needs pause splitting, got {foreground_db}"
-            + (" with whole files" if min_pause_seconds is None else "")
-        )
+        _check_number("--min-pause-seconds", min_pause_seconds, 2 * PAD_SECONDS)
+    if foreground_db is not None:
+        if min_pause_seconds is None:
+            raise ValueError(
+                "--foreground-db needs pause splitting; it cannot go with --whole-files"
+            )
+        _check_number("--foreground-db", foreground_db, 0.0, inclusive=False)
     if not paths:
         raise ValueError("no audio files given")
     if not (Path(model_dir) / "config.json").is_file():
@@ -107,11 +117,14 @@ def predict_files(
             problems.append(str(error))
     if problems:
         raise AudioError(_listing(problems, len(paths)))
+    torch_device = _resolve_device(device)  # a GPU asked for where there is none: no folder yet
     checkpoint, finished, kept = None, set(), []
     if resume_folder is not None:
         settings = {
             **model_fingerprint(model_dir),
-            "device": device,
+            # The device used, not the one asked for: "auto" on a CPU node and on a GPU node
+            # (fp32 against bf16) must not mix in one output; "auto" and "cpu" on a CPU may.
+            "device": torch_device.type,
             "max_segment_seconds": max_segment_seconds,
             "max_batch_seconds": max_batch_seconds,
             "min_pause_seconds": min_pause_seconds,
@@ -127,15 +140,16 @@ def predict_files(
                 len(paths),
                 resume_folder,
             )
+    failed = True
     try:
         todo = [i for i, path in enumerate(paths) if str(path) not in finished]
         if todo:  # (a run killed while writing its output has every file finished)
-            model, processor, torch_device = _load(model_dir, device, threads)
+            model, processor = _load(model_dir, torch_device, threads)
         groups = file_groups([durations[i] for i in todo], GROUP_SECONDS) if todo else []
         undecodable: list[str] = []  # headers read, samples not: found only when a group is decoded
         for number, group in enumerate(groups, start=1):
             group_paths = [paths[todo[i]] for i in group]
-            frame, failed = _predict_group(
+            frame, failed, stamps = _predict_group(
                 model,
                 processor,
                 group_paths,
@@ -150,7 +164,8 @@ def predict_files(
             undecodable += failed.values()
             predicted = [path for path in group_paths if str(path) not in failed]
             if predicted:
-                kept.append(frame if checkpoint is None else checkpoint.save(predicted, frame))
+                saved = frame if checkpoint is None else checkpoint.save(predicted, frame, stamps)
+                kept.append(saved)
         if undecodable:  # after the others, so that one bad file among thousands costs one rerun
             kept_note = (
                 f"; the other files' predictions are kept in {resume_folder}: replace or remove "
@@ -159,10 +174,20 @@ def predict_files(
                 else ""
             )
             raise AudioError(_listing(undecodable, len(paths)) + kept_note)
+        failed = False
     finally:
         if checkpoint is not None:
             checkpoint.close()
+            if failed and not checkpoint.has_parts():  # (weights that did not load, ...)
+                discard_checkpoint(resume_folder)
     return _in_file_order(kept, paths)
+
+
+def _check_number(option: str, value: float, low: float, inclusive: bool = True) -> None:
+    """ValueError naming the option when `value` is not a finite number above `low`."""
+    if not math.isfinite(value) or value < low or (not inclusive and value == low):
+        relation = ">=" if inclusive else ">"
+        raise ValueError(f"{option} must be a finite number {relation} {low:g}, got {value}")
 
 
 def _in_file_order(frames: list[pd.DataFrame], paths) -> pd.DataFrame:
@@ -194,18 +219,23 @@ def _listing(problems: list[str], files: int) -> str:
     )
 
 
-def _load(model_dir, device: str, threads: int | None):
-    """The model, its processor and torch device (torch and transformers imported here)."""
+def _resolve_device(device: str):
+    """The torch device for the --device setting (torch imported here, after the path checks)."""
+    from asrser.device import resolve_device
+
+    return resolve_device(device, option="--device")
+
+
+def _load(model_dir, torch_device, threads: int | None):
+    """The model and its processor (transformers imported here)."""
     from transformers.utils import logging as transformers_logging
 
-    from asrser.device import resolve_device, set_cpu_threads
+    from asrser.device import set_cpu_threads
     from asrser.models.speech_model import load_model
 
     set_cpu_threads(threads or available_cores())
     transformers_logging.disable_progress_bar()
-    torch_device = resolve_device(device)
-    model, processor = load_model(model_dir, device=torch_device)
-    return model, processor, torch_device
+    return load_model(model_dir, device=torch_device)
 
 
 def available_cores() -> int:
@@ -225,13 +255,7 @@ def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
     repeated = 0
     for path in paths:
         if Path(path).is_dir():
-            found = sorted(
-                str(child)
-                for child in Path(path).rglob("*")
-                if child.suffix.lower() in AUDIO_SUFFIXES
-                and not _hidden(child.relative_to(path))
-                and child.is_file()
-            )
+            found = sorted(_audio_under(path))
             if not found:
                 raise AudioError(
                     f"{path}: a folder without audio files (expected {', '.join(AUDIO_SUFFIXES)})"
@@ -249,10 +273,27 @@ def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
     return files
 
 
-def _hidden(relative: Path) -> bool:
-    """A hidden file or one in a hidden folder: macOS's "._name.wav" companions (which the
-    IEMOCAP release ships beside its audio) and the like are not recordings."""
-    return any(part.startswith(".") for part in relative.parts)
+def _audio_under(folder: str | os.PathLike) -> list[str]:
+    """The audio files at any depth under `folder`, through linked folders too (each folder
+    walked once, so a link back up does not loop). Hidden files and folders are left out:
+    macOS's "._name.wav" companions (which the IEMOCAP release ships beside its audio) and
+    the like are not recordings."""
+    found, walked = [], set()
+    for here, folders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(here)
+        if real in walked:
+            folders[:] = []
+            continue
+        walked.add(real)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found += [
+            os.path.join(here, name)
+            for name in files
+            if not name.startswith(".")
+            and os.path.splitext(name)[1].lower() in AUDIO_SUFFIXES
+            and os.path.isfile(os.path.join(here, name))
+        ]
+    return found
 
 
 def file_groups(durations: Sequence[float], max_seconds: float) -> list[list[int]]:
@@ -279,20 +320,24 @@ def _predict_group(
     split_channels: bool,
     foreground_db: float | None = None,
     desc: str = "predict",
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Rows of one group of files (each decoded once, cut into segments, predicted), and the
-    message for each file (by name) whose samples could not be decoded: its header read fine
-    before the run (a corrupt stream), so it is named at the end and the others go on."""
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, tuple[int, int]]]:
+    """Rows of one group of files (each decoded once, cut into segments, predicted); the
+    message for each file (by name) whose samples could not be decoded (its header read fine
+    before the run: a corrupt stream, so it is named at the end and the others go on); and each
+    decoded file's stamp as it was before decoding (a recording still being written is then
+    seen as changed by a resumed run)."""
     from asrser.batching import TEXT_TASKS
     from asrser.evaluate import predict_waveforms
 
-    rows, segments, failed = [], [], {}
+    rows, segments, failed, stamps, soundless = [], [], {}, {}, []
     for path in paths:
         try:
+            stamp = file_stamp(path)
             tracks = read_channels(path) if split_channels else [read_audio(path)]
-        except AudioError as error:
+        except (AudioError, OSError) as error:
             failed[str(path)] = str(error)
             continue
+        stamps[str(path)] = stamp
         for channel, audio in enumerate(tracks):
             bounds = segment_bounds(
                 audio,
@@ -302,12 +347,22 @@ def _predict_group(
                 foreground_db,
             )
             where = {"file": str(path)} | ({"channel": channel} if split_channels else {})
+            if not bounds:
+                soundless.append(str(path) + (f" (channel {channel})" if split_channels else ""))
             for number, (start, end) in enumerate(bounds):
                 start_s, end_s = round(start / SAMPLE_RATE, 3), round(end / SAMPLE_RATE, 3)
                 rows.append({**where, "segment": number, "start_s": start_s, "end_s": end_s})
                 segments.append(audio[start:end])
+    if soundless:
+        log.warning(
+            "%d files or channels hold no sound (peak below %g dBFS) and get no row: %s",
+            len(soundless),
+            SILENCE_DBFS,
+            ", ".join(soundless[:MAX_LISTED]) + (" ..." if len(soundless) > MAX_LISTED else ""),
+        )
+    columns = ["file", *(["channel"] if split_channels else []), "segment", "start_s", "end_s"]
     if not rows:
-        return pd.DataFrame(), failed
+        return pd.DataFrame(columns=columns + _prediction_columns(model)), failed, stamps
     transcripts, probs = predict_waveforms(
         model,
         processor,
@@ -325,7 +380,17 @@ def _predict_group(
         frame["emotion"] = [emotions[i] for i in probs.argmax(axis=1)]
         for column, emotion in enumerate(emotions):
             frame[f"prob_{emotion}"] = probs[:, column].round(4)
-    return frame, failed
+    return frame, failed, stamps
+
+
+def _prediction_columns(model) -> list[str]:
+    """The columns a model's predictions add after the segment's (see the module doc)."""
+    from asrser.batching import TEXT_TASKS
+
+    columns = ["transcript"] if model.task in TEXT_TASKS else []
+    if model.task != "asr":
+        columns += ["emotion", *(f"prob_{emotion}" for emotion in model.config.emotions)]
+    return columns
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -399,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     resume_folder = checkpoint_folder(args.output) if args.output else None
     try:
+        if args.output is not None:
+            check_output(args.output)
         with _sigterm_as_interrupt():
             frame = predict_files(
                 args.model_dir,
@@ -431,9 +498,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         write_csv(Path(args.output), frame)
         discard_checkpoint(resume_folder)
-    else:
+        return 0
+    # A file name that is not UTF-8 goes out as the bytes it has, as ls writes it.
+    if hasattr(sys.stdout, "reconfigure"):  # (not where a caller put a StringIO there)
+        sys.stdout.reconfigure(errors="surrogateescape")
+    try:
         frame.to_csv(sys.stdout, index=False)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return BROKEN_PIPE_EXIT_STATUS
     return 0
+
+
+def check_output(output: str) -> None:
+    """ValueError, before any work, for an output the CSV could not be written to, or that
+    would overwrite a recording."""
+    path = Path(output)
+    if not output:
+        raise ValueError("-o: an empty name; give a .csv file, or - for standard output")
+    if path.suffix.lower() in AUDIO_SUFFIXES:
+        raise ValueError(f"-o {output}: names an audio file, which the CSV would replace")
+    if path.is_dir():
+        raise ValueError(f"-o {output}: is a folder; give a file name such as {path / 'out.csv'}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"-o {output}: {parent} is a file, not a folder")
+            break
 
 
 @contextlib.contextmanager

@@ -62,18 +62,7 @@ class PredictionCheckpoint:
         self.folder = Path(folder)
         settings = _as_json(settings)
         settings_path = self.folder / SETTINGS_FILE
-        if settings_path.is_file():
-            saved = read_json(settings_path)
-            keys = saved.keys() | settings.keys()
-            changed = sorted(key for key in keys if saved.get(key) != settings.get(key))
-            if changed:
-                raise ValueError(
-                    f"{self.folder}: resume points of a run with other settings "
-                    f"({', '.join(changed)} differ); rerun with the settings it was started "
-                    "with, or delete that folder to start over"
-                )
-        else:
-            self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
         # One run at a time: two runs counting their parts from the same number would overwrite
         # each other's, pairing one run's file list with the other's rows (files counted as done
         # with no rows). The lock goes with the process, however it ends.
@@ -86,10 +75,22 @@ class PredictionCheckpoint:
                 f"{self.folder}: another asrser-predict run is writing to this output; wait for "
                 "it to end (or stop it) before rerunning"
             ) from None
-        if not settings_path.is_file():
+        indexes = self._indexes()
+        saved = read_json(settings_path) if settings_path.is_file() else None
+        if saved is not None and indexes:
+            keys = saved.keys() | settings.keys()
+            changed = sorted(key for key in keys if saved.get(key) != settings.get(key))
+            if changed:
+                self.close()
+                raise ValueError(
+                    f"{self.folder}: resume points of a run with other settings "
+                    f"({', '.join(changed)} differ); rerun with the settings it was started "
+                    "with, or delete that folder to start over"
+                )
+        elif saved != settings:  # no part kept yet: nothing another setting could mix with
             write_json(settings_path, settings)
         # Counted once: a glob per group would make a run over many files quadratic.
-        self._next_number = max(self._indexes(), default=(-1, None))[0] + 1
+        self._next_number = max(indexes, default=(-1, None))[0] + 1
 
     def finished(self, paths: Sequence[str | os.PathLike]) -> tuple[set[str], list[pd.DataFrame]]:
         """Which of `paths` were finished earlier and are unchanged since, and their saved rows
@@ -122,6 +123,10 @@ class PredictionCheckpoint:
                 files |= set(renamed.values())
         return files, rows
 
+    def has_parts(self) -> bool:
+        """Whether any group's rows were kept (by this run or an earlier one)."""
+        return self._next_number > 0
+
     def close(self) -> None:
         """Let another run use the folder (the process's end does it too)."""
         if self._lock is not None:
@@ -132,14 +137,26 @@ class PredictionCheckpoint:
         if hasattr(self, "_lock"):  # not when __init__ failed before taking it
             self.close()
 
-    def save(self, paths: Sequence[str | os.PathLike], frame: pd.DataFrame) -> pd.DataFrame:
-        """Keep the rows of a finished group of files; returns them as a resumed run reads them."""
+    def save(
+        self,
+        paths: Sequence[str | os.PathLike],
+        frame: pd.DataFrame,
+        stamps: dict[str, tuple[int, int]] | None = None,
+    ) -> pd.DataFrame:
+        """Keep the rows of a finished group of files; returns them as a resumed run reads them.
+
+        stamps: each file's (size, time) from before it was decoded (default: now), so that a
+        file that grew while it was predicted is predicted again by a resumed run."""
+        stamps = stamps or {}
         stem = self.folder / f"part-{self._next_number:05d}"
         self._next_number += 1
         write_csv(stem.with_suffix(".csv"), frame)
         # The index last: a part without one (killed in between) is ignored. Keyed by the file
         # itself (its resolved path), with the name its rows carry.
-        index = {os.path.realpath(path): [*file_stamp(path), str(path)] for path in paths}
+        index = {
+            os.path.realpath(path): [*stamps.get(str(path), file_stamp(path)), str(path)]
+            for path in paths
+        }
         write_json(stem.with_suffix(".json"), index)
         return read_part(stem.with_suffix(".csv"))
 
@@ -155,7 +172,10 @@ def discard_checkpoint(folder: str | os.PathLike) -> None:
 
 
 def read_part(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=TEXT_COLUMNS, keep_default_na=False)
+    # A file name that is not UTF-8 comes back as the surrogate escapes it went out as.
+    return pd.read_csv(
+        path, dtype=TEXT_COLUMNS, keep_default_na=False, encoding_errors="surrogateescape"
+    )
 
 
 def _as_json(settings: dict) -> dict:

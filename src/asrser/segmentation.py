@@ -50,6 +50,9 @@ PAD_SECONDS = 0.1  # of pause kept at each side of a stretch of speech (word ons
 # less (448, WER 0.85); README, benchmarks/bench_segmentation.py.
 SPEECH_BAND_HZ = (150.0, 2000.0)
 FILTER_CHUNK = 1 << 20  # samples filtered at a time: memory stays small for an hour-long file
+# A recording that never gets louder than this holds no sound to predict (a muted channel,
+# digital silence, dither): about ten steps of 16-bit audio, far below any speech recorded.
+SILENCE_DBFS = -70.0
 
 
 def speech_band(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -208,8 +211,12 @@ def segment_bounds(
 ) -> list[tuple[int, int]]:
     """The segments a recording is predicted in: its stretches of speech (see speech_stretches),
     each cut at its quietest points where longer than `max_samples`. min_pause_seconds None
-    keeps the file whole apart from those cuts (they then cover it end to end). There is always
-    at least one stretch, so quietest_cuts checks `max_samples`."""
+    keeps the file whole apart from those cuts (they then cover it end to end). A recording
+    without sound (peak below SILENCE_DBFS) has no segment; any other has at least one, so
+    quietest_cuts checks `max_samples`."""
+    if not len(audio) or np.max(np.abs(audio)) < 10.0 ** (SILENCE_DBFS / 20.0):
+        quietest_cuts(audio, max_samples, sample_rate)  # the same check of max_samples
+        return []
     stretches = (
         [(0, len(audio))]
         if min_pause_seconds is None
