@@ -110,6 +110,8 @@ def test_warm_up_fits_the_heads_only_and_observes_each_embedding_once(encoder_di
     assert all(int(norm.count) == 40 for norm in norms)  # once, not once per step
     torch.testing.assert_close(norms[0].mean, pooled.mean(dim=0))
     assert all(norm.training for norm in norms)  # back in the model's (training) mode
+    # No gradient left: the fine-tuning's first backward would add to it.
+    assert all(p.grad is None for p in model.parameters())
 
 
 def test_decay_groups_decay_weight_matrices_only():

@@ -7,11 +7,11 @@ import os
 import pandas as pd
 import pytest
 
+from asrser.fingerprint import model_fingerprint
 from asrser.prediction_checkpoint import (
     PredictionCheckpoint,
     checkpoint_folder,
     discard_checkpoint,
-    model_fingerprint,
 )
 
 

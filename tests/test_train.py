@@ -26,7 +26,7 @@ import torch
 
 import asrser
 from asrser import EMOTIONS, MODEL_TYPES, SAMPLE_RATE
-from asrser.audio import write_audio
+from asrser.audio import AudioError, write_audio
 from asrser.augment import AugmentConfig, Augmenter, drop_frequency_bands
 from asrser.batching import (
     DurationBatchSampler,
@@ -496,23 +496,62 @@ def test_a_stale_checkpoint_is_discarded(data, encoders, tmp_path):
     assert result.resumed_from is None
 
 
+def test_a_checkpoint_of_another_encoder_in_the_same_folder_is_discarded(data, tmp_path):
+    """The demo encoder pretrained again into its folder: the old fine-tuning must not resume."""
+    small = {"hidden_size": 48, "num_layers": 2, "num_heads": 2, "intermediate_size": 96}
+    encoder = create_demo_encoder(tmp_path / "encoder", seed=0, **small)
+
+    def terminate(epoch, step):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(SystemExit):
+        run_training(data, encoder, tmp_path / "run", hparams={"epochs": 1}, on_step=terminate)
+    time.sleep(0.01)  # a rewritten file gets a later modification time
+    create_demo_encoder(tmp_path / "encoder", seed=1, **small)
+    result = run_training(data, encoder, tmp_path / "run", hparams={"epochs": 1})
+    assert result.resumed_from is None
+
+
 # ------------------------------------------------------------------------------- bad input
-def corrupt(manifest: Path, count: int) -> None:
-    """Replace the audio of the first `count` utterances by float WAVs holding NaN."""
-    frame = pd.read_csv(manifest)
-    for path in frame["audio_path"][:count]:
-        audio = sf.read(path, dtype="float32")[0]
-        audio[::50] = np.nan
-        sf.write(path, audio, SAMPLE_RATE, subtype="FLOAT")
+def corrupt(manifest: Path, count: int, monkeypatch) -> None:
+    """Make the audio of the first `count` utterances hold NaN as it is read, as a numerical
+    blow-up would make the loss (a file holding NaN is refused by asrser.audio, naming it)."""
+    import asrser.batching
+
+    bad = {os.path.realpath(path) for path in pd.read_csv(manifest)["audio_path"][:count]}
+    reader = asrser.batching.read_audio  # (an earlier corrupt's: the bad files add up)
+
+    def read_with_nan(path, *args, **kwargs):
+        audio = reader(path, *args, **kwargs)
+        if os.path.realpath(path) in bad:
+            audio = audio.copy()
+            audio[::50] = np.nan
+        return audio
+
+    monkeypatch.setattr(asrser.batching, "read_audio", read_with_nan)
+
+
+def test_a_training_file_holding_nan_is_named(data, encoders, tmp_path):
+    path = pd.read_csv(data["train"])["audio_path"][0]
+    frame = pd.read_csv(data["train"])
+    audio = sf.read(path, dtype="float32")[0]
+    audio[::50] = np.nan
+    bad = tmp_path / "nan.wav"
+    sf.write(bad, audio, SAMPLE_RATE, subtype="FLOAT")
+    frame.loc[0, "audio_path"] = str(bad)
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    data = {**data, "train": tmp_path / "train.csv"}
+    with pytest.raises(AudioError, match=r"nan.wav: \d+ samples are not finite numbers"):
+        run_training(data, encoders["demo"], tmp_path / "out")
 
 
 @pytest.mark.parametrize("task", MODEL_TYPES)
-def test_non_finite_batches_are_skipped_and_counted(encoders, tmp_path, task, caplog):
+def test_non_finite_batches_are_skipped_and_counted(encoders, tmp_path, task, caplog, monkeypatch):
     """A skipped batch leaves no trace: not in the weights, nor in the emotion heads' running
     input statistics (one NaN there made every later batch non-finite), nor in the warm-up."""
     train_csv = write_manifest(tmp_path, "train", 20, seed=1)
     valid_csv = write_manifest(tmp_path, "valid", 4, seed=2)
-    corrupt(train_csv, 1)
+    corrupt(train_csv, 1, monkeypatch)
     data = {"train": train_csv, "valid": valid_csv}
     warm_up = {"head_warmup_steps": 5} if task != "asr" else {}
     run_training(data, encoders["demo"], tmp_path / "one", task, {"epochs": 2, **warm_up})
@@ -526,14 +565,14 @@ def test_non_finite_batches_are_skipped_and_counted(encoders, tmp_path, task, ca
         assert "1 utterance(s) gave a non-finite embedding and are left out" in caplog.text
         return
 
-    corrupt(train_csv, 20)
+    corrupt(train_csv, 20, monkeypatch)
     with pytest.raises(NonFiniteLossError, match=r"in a row.*train.csv"):
         run_training(data, encoders["demo"], tmp_path / "all", hparams={"max_nonfinite_in_row": 3})
 
 
-def test_persistent_non_finite_fraction_stops_training(encoders, tmp_path):
+def test_persistent_non_finite_fraction_stops_training(encoders, tmp_path, monkeypatch):
     train_csv = write_manifest(tmp_path, "train", 20, seed=1)
-    corrupt(train_csv, 8)
+    corrupt(train_csv, 8, monkeypatch)
     data = {"train": train_csv, "valid": write_manifest(tmp_path, "valid", 4, seed=2)}
     with pytest.raises(NonFiniteLossError, match="more than max_nonfinite_fraction=0.1"):
         run_training(

@@ -135,6 +135,8 @@ def warm_up_heads(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+    # The fine-tuning's first backward adds to whatever gradient is there: leave none behind.
+    optimizer.zero_grad(set_to_none=True)
     for head in heads:
         head.eval()
     with torch.no_grad():

@@ -29,13 +29,8 @@ import pandas as pd
 
 from asrser import SAMPLE_RATE
 from asrser.audio import AudioError, audio_info, read_audio, read_channels
-from asrser.prediction_checkpoint import (
-    PredictionCheckpoint,
-    checkpoint_folder,
-    discard_checkpoint,
-    file_stamp,
-    model_fingerprint,
-)
+from asrser.fingerprint import file_stamp, model_fingerprint
+from asrser.prediction_checkpoint import PredictionCheckpoint, checkpoint_folder, discard_checkpoint
 from asrser.segmentation import (
     DEFAULT_MIN_PAUSE_SECONDS,
     PAD_SECONDS,

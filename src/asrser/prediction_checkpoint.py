@@ -13,7 +13,6 @@ and so is a second run while one is writing to the folder (run.lock).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from asrser.fingerprint import file_stamp
 from asrser.io import read_json, write_csv, write_json
 
 SETTINGS_FILE = "settings.json"
@@ -36,23 +36,6 @@ def checkpoint_folder(output: str | os.PathLike) -> Path:
     """Where the resume points of a run writing `output` live."""
     output = Path(output)
     return output.with_name(output.name + ".partial")
-
-
-def model_fingerprint(model_dir: str | os.PathLike) -> dict:
-    """What identifies a saved model: its folder, config.json's digest, its weights' size and time."""
-    model_dir = Path(model_dir).resolve()
-    weights = sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin"))
-    return {
-        "model_dir": str(model_dir),
-        "config_sha256": hashlib.sha256((model_dir / "config.json").read_bytes()).hexdigest(),
-        "weights": {path.name: list(file_stamp(path)) for path in weights},
-    }
-
-
-def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
-    """(size, modification time in ns): a file rewritten since is predicted again."""
-    stat = os.stat(path)
-    return stat.st_size, stat.st_mtime_ns
 
 
 class PredictionCheckpoint:

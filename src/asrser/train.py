@@ -67,6 +67,7 @@ from asrser.batching import (
 from asrser.collation import BatchPrefetcher, Split, make_batch, padded_fraction
 from asrser.config import model_hparams
 from asrser.device import autocast, resolve_device, set_cpu_threads
+from asrser.fingerprint import model_identity
 from asrser.head_warmup import collect_emotion_inputs, warm_up_heads
 from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
@@ -729,8 +730,10 @@ def train(
     }
     fingerprint = _fingerprint(
         task=task,
-        init=str(init),
-        bert=[bert_name_or_path, bert_finetune] if task == "joint" else None,
+        # The weights, not only the names: a demo encoder pretrained again in the same folder
+        # must not be overwritten by a checkpoint fine-tuned from the one before it.
+        init=model_identity(init),
+        bert=[model_identity(bert_name_or_path), bert_finetune] if task == "joint" else None,
         config=config.to_dict(),
         max_utterance_seconds=max_utterance_seconds,
         train=_file_digest(manifest_train),
