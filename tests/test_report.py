@@ -24,9 +24,11 @@ from asrser.report.table1 import (
     TABLE1_COLUMNS,
     add_improvements,
     check_improvements,
+    folds_phrase,
     load_paper_table1,
     render_latex,
     render_markdown,
+    round_half_up,
     table1_from_metrics,
 )
 
@@ -252,6 +254,22 @@ def test_significance_pairs_the_same_utterances(synthetic):
     )
     with pytest.raises(ValueError, match="scored different utterances"):
         significance(broken, n_resamples=10)
+    # Holm within each task's 14 cells: never below the raw p, the smallest times 14.
+    for _, family in tests.groupby("task"):
+        assert len(family) == 14 and (family["p_holm"] >= family["p_value"]).all()
+        assert family["p_holm"].min() == pytest.approx(min(1.0, 14 * family["p_value"].min()))
+    relabelled = predictions.copy()
+    first = relabelled.index[(relabelled["model"] == "joint") & (relabelled["ref_emotion"] != "")]
+    relabelled.loc[first[0], "ref_emotion"] = "zzz"
+    with pytest.raises(ValueError, match="different reference emotions for utterance"):
+        significance(relabelled, n_resamples=10)
+
+
+def test_table1_rounds_exact_halves_up_and_names_its_fold_count():
+    assert round_half_up(0.5075 * 100) == 50.8 and round_half_up(0.5775 * 100) == 57.8
+    assert round_half_up(-0.25 * 100, 0) == -25.0 and round_half_up(12.34) == 12.3
+    assert folds_phrase(10) == "the ten folds" and folds_phrase(1) == "the one fold"
+    assert folds_phrase(12) == "the 12 folds"
 
 
 def test_bad_predictions_fail_with_the_file_named(tmp_path, synthetic):

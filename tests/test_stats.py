@@ -6,7 +6,7 @@ from math import comb
 import numpy as np
 import pytest
 
-from asrser.stats import compare_accuracy, mcnemar_exact, paired_bootstrap_wer
+from asrser.stats import compare_accuracy, holm, mcnemar_exact, paired_bootstrap_wer
 
 
 def _counts(n=400, seed=0, base_rate=0.20, joint_rate=0.15):
@@ -108,3 +108,10 @@ def test_compare_accuracy_delta_ci_and_reproducibility():
     assert result.ci_low > 0 and result.p_value < 1e-6
     assert result.baseline_only == 0 and result.joint_only == int((joint & ~baseline).sum())
     assert compare_accuracy(baseline, joint, n_resamples=1000, seed=9) == result
+
+
+def test_holm_adjustment_by_hand():
+    # Sorted 0.01, 0.02, 0.04 over three tests: x3, x2 (then monotone), x1.
+    adjusted = holm([0.04, 0.01, 0.02])
+    np.testing.assert_allclose(adjusted, [0.04, 0.03, 0.04])
+    np.testing.assert_allclose(holm([0.5, 0.6]), [1.0, 1.0])

@@ -1,7 +1,7 @@
 """Snakemake script: joint models re-scored with reference transcripts fed to their BERT.
 
 input:  the joint models, clean test manifests and clean predictions named in params.runs
-output: csv (per training condition and fold), md (fold means)
+output: csv (per training condition and fold), md (pooled over the folds)
 params: runs (asrser.text_oracle.text_oracle), device, max_batch_seconds
 """
 

@@ -29,7 +29,7 @@ from asrser.metrics import (
     utterance_error_counts,
     word_error_counts,
 )
-from asrser.stats import compare_accuracy, paired_bootstrap_wer
+from asrser.stats import compare_accuracy, holm, paired_bootstrap_wer
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +291,7 @@ SIGNIFICANCE_COLUMNS = (
     "relative_ci_low",
     "relative_ci_high",
     "p_value",
+    "p_holm",
     "significant",
     "test",
     "prob_improvement",
@@ -340,6 +341,7 @@ def significance(
                 pair, baseline_model, train, condition, n_resamples, cell_seed, confidence
             )
         else:
+            _check_same_references(pair, "ref_emotion", baseline_model, train, condition)
             result = compare_accuracy(
                 pair["pred_emotion_base"] == pair["ref_emotion_base"],
                 pair["pred_emotion_joint"] == pair["ref_emotion_joint"],
@@ -366,19 +368,27 @@ def significance(
         rows.append(row)
     # Nullable integers: the McNemar counts stay integers in the CSV although WER rows have none.
     counts = {"n_utts", "baseline_only_correct", "joint_only_correct", "n_resamples"}
-    return pd.DataFrame(rows, columns=list(SIGNIFICANCE_COLUMNS)).astype(
-        {column: "Int64" for column in counts}
-    )
+    frame = pd.DataFrame(rows, columns=list(SIGNIFICANCE_COLUMNS))
+    if len(frame):  # each task's cells are one family of tests
+        frame["p_holm"] = frame.groupby("task")["p_value"].transform(holm)
+    return frame.astype({column: "Int64" for column in counts})
+
+
+def _check_same_references(pair, column: str, baseline_model, train, condition) -> None:
+    """The two models' predictions pair utterance by utterance only if they share references."""
+    base, joint = pair[f"{column}_base"], pair[f"{column}_joint"]
+    if not (base == joint).all():
+        utt = base.index[(base != joint).to_numpy()][0]
+        kind = {"ref_transcript": "transcripts", "ref_emotion": "emotions"}[column]
+        raise ValueError(
+            f"{baseline_model}-{train} and joint-{train} on {condition} have different reference "
+            f"{kind} for utterance {utt!r}"
+        )
 
 
 def _wer_row(pair, baseline_model, train, condition, n_resamples, seed, confidence) -> dict:
-    refs_base, refs_joint = pair["ref_transcript_base"], pair["ref_transcript_joint"]
-    if not (refs_base == refs_joint).all():
-        utt = refs_base.index[(refs_base != refs_joint).to_numpy()][0]
-        raise ValueError(
-            f"{baseline_model}-{train} and joint-{train} on {condition} have different reference "
-            f"transcripts for utterance {utt!r}"
-        )
+    _check_same_references(pair, "ref_transcript", baseline_model, train, condition)
+    refs_base = pair["ref_transcript_base"]
     base_errors, words = utterance_error_counts(refs_base, pair["hyp_transcript_base"])
     joint_errors, _ = utterance_error_counts(refs_base, pair["hyp_transcript_joint"])
     result = paired_bootstrap_wer(

@@ -15,6 +15,7 @@ Table 1 shows the same effect (see `check_improvements`).
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -114,8 +115,19 @@ def load_paper_table1(path: str | Path) -> pd.DataFrame:
     return table[list(TABLE1_COLUMNS)]
 
 
+def round_half_up(value: float, decimals: int = 1) -> float:
+    """`value` rounded as a reader rounds the decimal it stands for: accuracies are k / n, so a
+    cell such as 50.75 is common, and binary floating point holds it as 50.7499999... (which
+    plain rounding takes down, while 57.75 goes up)."""
+    if value is None or not math.isfinite(value):
+        return value
+    exact = Decimal(repr(round(value, 9)))  # the float's noise below 1e-9 dropped
+    return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
 def rounded(table: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
-    values = table.drop(columns="test_condition").astype(float).round(decimals)
+    values = table.drop(columns="test_condition").astype(float)
+    values = values.apply(lambda column: column.map(lambda v: round_half_up(v, decimals)))
     return pd.concat([table[["test_condition"]], values], axis=1)
 
 
@@ -181,7 +193,7 @@ def _significant_cells(significance: pd.DataFrame | None) -> set[tuple[str, str]
 def _fmt(value: float, decimals: int = 1) -> str:
     if value is None or not math.isfinite(value):
         return "–"
-    text = f"{value:.{decimals}f}"
+    text = f"{round_half_up(value, decimals):.{decimals}f}"
     return text.lstrip("-") if float(text) == 0 else text  # no "-0.0"
 
 
@@ -204,12 +216,23 @@ def _test_footnote(significance: pd.DataFrame | None, alpha: float) -> str:
         f"joint differs from the baseline of the same training condition at alpha = {alpha:g} "
         f"(two-sided). WER: paired bootstrap over utterances pooling errors and reference words "
         f"(Bisani & Ney 2004{resamples}). Accuracy: exact McNemar test. "
-        "Confidence intervals and p-values: significance.csv."
+        "Each cell is tested on its own; p (Holm) in the table below adjusts each task's cells "
+        "as one family (Holm 1979). Confidence intervals and p-values: significance.csv."
     )
 
 
+def folds_phrase(folds: int) -> str:
+    """ "the ten folds", "the 12 folds", "the one fold": how many the numbers are pooled over."""
+    words = dict(enumerate(("no", "one", "two", "three", "four", "five", "six", "seven",
+                            "eight", "nine", "ten")))  # fmt: skip
+    return f"the {words.get(folds, str(folds))} fold{'s' if folds != 1 else ''}"
+
+
 def render_markdown(
-    table: pd.DataFrame, significance: pd.DataFrame | None = None, alpha: float = 0.05
+    table: pd.DataFrame,
+    significance: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+    folds: int = 10,
 ) -> str:
     """Table 1 as a Markdown pipe table (significant improvements marked †) plus the tests."""
     marks = _significant_cells(significance)
@@ -222,7 +245,7 @@ def render_markdown(
     lines = [
         "# Table 1: ASR and SER under noise, baseline vs joint model",
         "",
-        "Pooled over the ten folds (held-out speakers). WER and accuracy in percent. "
+        f"Pooled over {folds_phrase(folds)} (held-out speakers). WER and accuracy in percent. "
         "WER improvement is relative: (baseline − joint) / baseline × 100; accuracy improvement "
         'is absolute: joint − baseline in percentage points (the paper labels both "Rel Imp"). '
         'Improvements are computed from unrounded values. "noise-tr." = trained on the noisy '
@@ -253,8 +276,9 @@ def _significance_markdown(significance: pd.DataFrame) -> list[str]:
         "Δ = Δ / baseline WER; accuracy Δ = joint − baseline (points). CIs are percentile "
         "intervals of a paired bootstrap over utterances.",
         "",
-        "| Task | Trained on | Test condition | Baseline | Joint | Δ (pts) | CI | Rel. Δ (%) | CI | p | |",
-        "|:---|:---|:---|---:|---:|---:|:---:|---:|:---:|---:|:---:|",
+        "| Task | Trained on | Test condition | Baseline | Joint | Δ (pts) | CI | Rel. Δ (%) | CI | p "
+        "| | p (Holm) |",
+        "|:---|:---|:---|---:|---:|---:|:---:|---:|:---:|---:|:---:|---:|",
     ]
     for row in significance.itertuples():
         relative = _fmt(row.relative_delta * 100.0) if row.task == "asr" else ""
@@ -278,6 +302,7 @@ def _significance_markdown(significance: pd.DataFrame) -> list[str]:
                     relative_ci,
                     _format_p(row.p_value),
                     "†" if row.significant else "",
+                    _format_p(row.p_holm),
                 ]
             )
             + " |"
@@ -297,7 +322,10 @@ def _latex_number(value: float) -> str:
 
 
 def render_latex(
-    table: pd.DataFrame, significance: pd.DataFrame | None = None, alpha: float = 0.05
+    table: pd.DataFrame,
+    significance: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+    folds: int = 10,
 ) -> str:
     """Table 1 as a booktabs LaTeX table with the paper's two-level header."""
     marks = _significant_cells(significance)
@@ -317,7 +345,8 @@ def render_latex(
         r"\begin{table*}[t]",
         r"\centering",
         r"\caption{ASR WER and SER accuracy (\%) of the baseline and joint models, pooled over "
-        r"the ten folds. WER improvement is relative, $(b - j)/b \times 100$; accuracy "
+        + folds_phrase(folds)
+        + r". WER improvement is relative, $(b - j)/b \times 100$; accuracy "
         r"improvement is absolute, $j - b$ in points.}",
         r"\label{tab:table1}",
         r"\setlength{\tabcolsep}{4pt}",
@@ -467,7 +496,8 @@ def write_table1(
         "table1_vs_paper": tables_dir / "table1_vs_paper.md",
     }
     write_csv(paths["table1_csv"], rounded(table))
-    write_text(paths["table1_md"], render_markdown(table, significance, alpha))
-    write_text(paths["table1_tex"], render_latex(table, significance, alpha))
+    folds = int(metrics["n_folds"].max()) if len(metrics) else 0
+    write_text(paths["table1_md"], render_markdown(table, significance, alpha, folds))
+    write_text(paths["table1_tex"], render_latex(table, significance, alpha, folds))
     write_text(paths["table1_vs_paper"], render_comparison(table, paper))
     return paths
