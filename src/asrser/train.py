@@ -22,7 +22,7 @@ weights, the optimizer, the position and the bookkeeping: `checkpoint_dir/resume
 after every epoch and, on SIGTERM (Slurm's time limit), at the next batch boundary before exiting
 with status 143; a rerun continues from it and ends with the same weights as an uninterrupted run
 (same device and thread count; on CUDA only up to the CTC loss's backward, which PyTorch documents
-as not deterministic there, so the ASR and joint models' weights drift in the last bits). After a
+as not deterministic there, so the ASR and joint models' weights may differ slightly). After a
 SIGKILL the rerun restarts the unfinished epoch from the
 last epoch checkpoint. A checkpoint written by different settings or data is discarded, with a log
 line; so is one fine-tuned from other encoder or BERT weights. Checkpoints are deleted only once the final outputs exist. (Under a wall-clock budget,
