@@ -592,7 +592,7 @@ def test_a_sample_that_is_not_a_number_makes_the_file_bad_not_angry(tmp_path, sa
     assert "nan.wav: 1 samples are not finite numbers (NaN or infinity)" in capsys.readouterr().err
 
 
-def test_a_file_or_channel_without_sound_gets_no_row(tmp_path, saved_models, caplog):
+def test_a_file_or_channel_without_sound_gets_no_row(tmp_path, saved_models, caplog, monkeypatch):
     sf.write(tmp_path / "muted.wav", np.zeros(RATE, dtype=np.int16), RATE)
     dead_channel = np.stack([_noise(1.0, seed=14), np.zeros(RATE, dtype=np.float32)], axis=1)
     sf.write(tmp_path / "call.wav", dead_channel, RATE)
@@ -605,6 +605,11 @@ def test_a_file_or_channel_without_sound_gets_no_row(tmp_path, saved_models, cap
         saved_models["ser"], [tmp_path / "call.wav"], device="cpu", split_channels=True
     )
     assert split["channel"].tolist() == [0] and "call.wav (channel 1)" in caplog.text
+    # A group of soundless files beside one with sound: the numbers stay numbers.
+    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    write_audio(tmp_path / "speech.wav", _noise(0.6, seed=15))
+    both = predict_files(saved_models["ser"], [tmp_path / "muted.wav", tmp_path / "speech.wav"])
+    assert len(both) == 1 and both["prob_ang"].dtype == np.float64
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path, saved_models):

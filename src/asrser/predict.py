@@ -135,7 +135,7 @@ def predict_files(
                 len(paths),
                 resume_folder,
             )
-    failed = True
+    completed = False
     try:
         todo = [i for i, path in enumerate(paths) if str(path) not in finished]
         if todo:  # (a run killed while writing its output has every file finished)
@@ -169,11 +169,11 @@ def predict_files(
                 else ""
             )
             raise AudioError(_listing(undecodable, len(paths)) + kept_note)
-        failed = False
+        completed = True
     finally:
         if checkpoint is not None:
             checkpoint.close()
-            if failed and not checkpoint.has_parts():  # (weights that did not load, ...)
+            if not completed and not checkpoint.has_parts():  # (weights that did not load, ...)
                 discard_checkpoint(resume_folder)
     return _in_file_order(kept, paths)
 
@@ -188,7 +188,9 @@ def _check_number(option: str, value: float, low: float, inclusive: bool = True)
 def _in_file_order(frames: list[pd.DataFrame], paths) -> pd.DataFrame:
     """The rows of every file, files in the order of `paths`, each file's rows as predicted
     (one concatenation and a stable sort: a resumed run's rows come part by part)."""
-    frame = pd.concat(frames, ignore_index=True)
+    # A group of soundless files has no rows: its empty frame (the columns only) would turn the
+    # others' number columns into objects.
+    frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     position = frame["file"].map({str(path): number for number, path in enumerate(paths)})
     return frame.iloc[np.argsort(position.to_numpy(), kind="stable")].reset_index(drop=True)
 
