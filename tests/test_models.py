@@ -434,3 +434,47 @@ def test_empty_hypothesis_has_a_valid_bert_embedding():
     assert torch.isfinite(embeddings).all() and embeddings[0].abs().sum() > 0
     assert not embeddings.requires_grad
     torch.testing.assert_close(embeddings[1], embeddings[2])  # lower-cased before BERT
+
+
+# The hub's vocabulary of wav2vec2-large-960h-lv60-self (vocab.json): <pad> <s> </s> <unk> | first.
+LV60_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", "|", *"ETAONIHSRDLUMWCFGYPBVK'XJQZ"]
+
+
+def test_the_hub_lv60_vocabulary_layout_trains_decodes_and_reloads(tmp_path):
+    """The paper's encoder spells with 32 tokens, <s> and </s> among them (the stand-ins have
+    none): CTC targets, the loss, decoding and a save/load round trip through that layout."""
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2ForCTC,
+        Wav2Vec2Processor,
+    )
+
+    from asrser.models.demo_encoder import TINY_WAV2VEC2_SIZE, lv60_feature_extractor
+
+    (tmp_path / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(LV60_TOKENS)}))
+    tokenizer = Wav2Vec2CTCTokenizer(
+        str(tmp_path / "vocab.json"), bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+        pad_token="<pad>", word_delimiter_token="|", do_lower_case=False,
+    )  # fmt: skip
+    config = Wav2Vec2Config(
+        **TINY_WAV2VEC2_SIZE, feat_extract_norm="layer", do_stable_layer_norm=True,
+        vocab_size=32, pad_token_id=0, bos_token_id=1, eos_token_id=2, layerdrop=0.0,
+        mask_time_prob=0.0,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    processor = Wav2Vec2Processor(feature_extractor=lv60_feature_extractor(), tokenizer=tokenizer)
+    Wav2Vec2ForCTC(config).save_pretrained(tmp_path / "lv60")
+    processor.save_pretrained(tmp_path / "lv60")
+
+    model, processor = build_model("asr", str(tmp_path / "lv60"))
+    batch = make_batch(processor)
+    tokens = processor.tokenizer.convert_ids_to_tokens(batch.labels[0, :10].tolist())
+    assert "".join(tokens) == "I|MISS|HER" and not {1, 2} & set(batch.labels.flatten().tolist())
+    loss = model(batch).loss
+    assert torch.isfinite(loss)
+    loss.backward()
+    hypotheses = model.predict(batch)["transcripts"]
+    assert all(not {"<s>", "</s>", "<unk>", "<pad>"} & set(h.split()) for h in hypotheses)
+    reloaded, _ = load_model(save_model(model, processor, tmp_path / "saved"))
+    assert reloaded.predict(batch)["transcripts"] == hypotheses
