@@ -609,7 +609,7 @@ def test_a_file_or_channel_without_sound_gets_no_row(tmp_path, saved_models, cap
     monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
     write_audio(tmp_path / "speech.wav", _noise(0.6, seed=15))
     both = predict_files(saved_models["ser"], [tmp_path / "muted.wav", tmp_path / "speech.wav"])
-    assert len(both) == 1 and both["prob_ang"].dtype == np.float64
+    assert len(both) == 1 and both["prob_ang"].dtype.kind == "f"
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path, saved_models):
