@@ -113,14 +113,15 @@ def _coerce_strings(instance: Any, schema: dict, root: dict) -> Any:
 
 
 def canonical_form(value: Any, reference: Any, schema: dict, root: dict) -> Any:
-    """`value` with a fixed key order and the reference's number types, so equal settings look equal.
+    """`value` with a fixed key order and the reference's number types: equal settings look equal.
 
     Snakemake tells a changed parameter by its repr, and a whole section (`train`, `evaluation`)
     is a rule's parameter: `--config "train={alpha: 0.1}"` moves alpha first in `train`, and a
     typed "5" or 5.0 where the file says 5 changes the repr, so restating a value would rerun
     every job downstream. Mapping keys follow the reference (the embedded default config), then
     the schema, then sorted; a number takes the int or float type of the reference's value (or
-    else the schema's default) when that loses nothing. The embedded default maps onto itself, so its runs keep their recorded parameters.
+    else the schema's default) when that loses nothing. The embedded default maps onto itself,
+    so its runs keep their recorded parameters.
     """
     schema = _resolve(schema, root)
     if isinstance(value, dict):
@@ -161,7 +162,8 @@ def validate_config(
     default_path: str | Path = DEFAULT_CONFIG_PATH,
 ) -> dict:
     """Return a validated copy of `config` with defaults filled in, in canonical form
-    (`canonical_form` against the embedded default at `default_path`); raise ConfigError otherwise."""
+    (`canonical_form` against the embedded default at `default_path`); raise ConfigError
+    otherwise."""
     schema = load_yaml(schema_path)
     config = _coerce_strings(copy.deepcopy(dict(config)), schema, schema)
     validator = DefaultFillingValidator(schema)

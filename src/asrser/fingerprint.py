@@ -10,6 +10,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from asrser.config import resolve_pretrained
+
 
 def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
     """(size, modification time in ns): a file rewritten since counts as another file."""
@@ -32,8 +34,6 @@ def model_identity(name_or_path: str | None) -> dict | str | None:
     """A model name as a run should remember it: the fingerprint of a local folder (one that is
     rewritten, as the demo encoder is when its pretraining reruns, is another model), the name
     of a hub model (its weights are the hub's)."""
-    from asrser.config import resolve_pretrained  # (config imports nothing heavy)
-
     if name_or_path is None:
         return None
     folder = Path(resolve_pretrained(str(name_or_path))).expanduser()

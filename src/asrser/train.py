@@ -23,9 +23,9 @@ after every epoch and, on SIGTERM (Slurm's time limit), at the next batch bounda
 with status 143; a rerun continues from it and ends with the same weights as an uninterrupted run
 (same device and thread count; on CUDA only up to the CTC loss's backward, which PyTorch documents
 as not deterministic there, so the ASR and joint models' weights may differ slightly). After a
-SIGKILL the rerun restarts the unfinished epoch from the
-last epoch checkpoint. A checkpoint written by different settings or data is discarded, with a log
-line; so is one fine-tuned from other encoder or BERT weights. Checkpoints are deleted only once the final outputs exist. (Under a wall-clock budget,
+SIGKILL the rerun restarts the unfinished epoch from the last epoch checkpoint. A checkpoint
+written by different settings, data, or encoder or BERT weights is discarded, with a log line.
+Checkpoints are deleted only once the final outputs exist. (Under a wall-clock budget,
 `max_minutes`, where training stops and the schedule stands depend on the machine; a step budget,
 `max_steps`, keeps runs reproducible.)
 
