@@ -176,8 +176,7 @@ def quietest_cuts(
     half of `max_samples`, so no segment is a sliver the emotion head could not pool over. Of the
     points within QUIET_MARGIN_DB of the quietest, the latest is taken.
     """
-    if max_samples < 2:
-        raise ValueError(f"max_samples must be >= 2, got {max_samples}")
+    _check_max_samples(max_samples)
     n_samples = len(audio)
     if n_samples <= max_samples:
         return [(0, n_samples)]
@@ -202,6 +201,11 @@ def quietest_cuts(
     return bounds
 
 
+def _check_max_samples(max_samples: int) -> None:
+    if max_samples < 2:
+        raise ValueError(f"max_samples must be >= 2, got {max_samples}")
+
+
 def segment_bounds(
     audio: np.ndarray,
     max_samples: int,
@@ -212,10 +216,9 @@ def segment_bounds(
     """The segments a recording is predicted in: its stretches of speech (see speech_stretches),
     each cut at its quietest points where longer than `max_samples`. min_pause_seconds None
     keeps the file whole apart from those cuts (they then cover it end to end). A recording
-    without sound (peak below SILENCE_DBFS) has no segment; any other has at least one, so
-    quietest_cuts checks `max_samples`."""
+    without sound (peak below SILENCE_DBFS) has no segment; any other has at least one."""
+    _check_max_samples(max_samples)
     if not len(audio) or np.max(np.abs(audio)) < 10.0 ** (SILENCE_DBFS / 20.0):
-        quietest_cuts(audio, max_samples, sample_rate)  # the same check of max_samples
         return []
     stretches = (
         [(0, len(audio))]
