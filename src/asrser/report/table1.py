@@ -127,7 +127,7 @@ def round_half_up(value: float, decimals: int = 1) -> float:
 
 def rounded(table: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
     values = table.drop(columns="test_condition").astype(float)
-    values = values.apply(lambda column: column.map(lambda v: round_half_up(v, decimals)))
+    values = values.map(lambda value: round_half_up(value, decimals))
     return pd.concat([table[["test_condition"]], values], axis=1)
 
 
