@@ -296,6 +296,17 @@ def test_manifest_errors_name_the_file(tmp_path):
         load_utterances(manifest, "asr", max_utterance_seconds=0.1)
 
 
+@pytest.mark.parametrize("task", ["asr", "joint"])
+def test_validation_split_without_words_is_refused_for_text_tasks(data, encoders, tmp_path, task):
+    # Its WER would be NaN every epoch, never the best: the last epoch would be kept silently.
+    wordless = write_manifest(tmp_path, "wordless", 4, seed=3, transcript="")
+    with pytest.raises(TrainingError, match=r"wordless\.csv.*no utterance has a reference word"):
+        run_training(
+            {"train": data["train"], "valid": wordless}, encoders["demo"], tmp_path, task=task
+        )
+    assert not (tmp_path / "model").exists() and not (tmp_path / "history.csv").exists()
+
+
 # ---------------------------------------------------------------------------------- trainer
 def test_settings_errors_name_the_key():
     with pytest.raises(TrainingError, match=r"'train.epochs': expected int, got '3'"):

@@ -75,6 +75,7 @@ from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
 from asrser.models.heads import GlobalNormalization
 from asrser.optim import decay_groups
+from asrser.text import normalize_transcript
 from asrser.train_config import TrainConfig, TrainingError
 
 log = logging.getLogger(__name__)
@@ -601,6 +602,16 @@ def fit(
 
     fingerprint: identifies the run (settings and data); a checkpoint of another run is discarded.
     on_step(epoch, batch) is called after every batch (tests use it to deliver signals)."""
+    if model.task in TEXT_TASKS and not any(
+        normalize_transcript(u.transcript).split() for u in valid_split.utterances
+    ):
+        # Its WER would be NaN every epoch, never the best score: the last epoch would be kept
+        # whatever it is.
+        raise TrainingError(
+            f"validation split {valid_split.name}: no utterance has a reference word, and the "
+            f"{model.task} model's best epoch is chosen by its WER; expected transcripts in the "
+            "manifest's transcript column"
+        )
     trainer = Trainer(
         model,
         processor,
