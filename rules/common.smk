@@ -3,7 +3,7 @@ import contextlib
 import os
 
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.config import model_hparams, validate_config
+from asrser.config import local_model_files, model_hparams, validate_config
 
 # Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job.
 config.update(
@@ -68,10 +68,24 @@ def synthetic_settings(*keys):
 
 
 def encoder_input(wildcards=None):
-    """The pretrained demo encoder folder when this workflow builds it; nothing otherwise."""
+    """The pretrained demo encoder folder when this workflow builds it; a local model folder's
+    files (new weights there rerun the jobs); nothing for a hub id."""
     if config["encoder"]["pretrain_demo"]:
         return config["encoder"]["name_or_path"]
-    return []
+    return local_model_files(config["encoder"]["name_or_path"])
+
+
+def bert_input(wildcards):
+    """A joint training's BERT, when it is a local folder: its files."""
+    if wildcards.model != "joint":
+        return []
+    return local_model_files(config["bert"]["name_or_path"])
+
+
+def bert_settings(wildcards):
+    """Config key bert for the joint model; nothing for the baselines, which never load a BERT
+    (switching bert.finetune must not rerun them)."""
+    return config["bert"] if wildcards.model == "joint" else {}
 
 
 def data_targets():

@@ -6,6 +6,7 @@ rule train_model:
         train="results/data/folds/{fold}/train_{train}.csv",
         valid="results/data/folds/{fold}/valid_{train}.csv",
         encoder=encoder_input,
+        bert=bert_input,
     output:
         model=directory("results/models/{model}-{train}/{fold}/model"),
         history="results/models/{model}-{train}/{fold}/history.csv",
@@ -28,7 +29,7 @@ rule train_model:
     params:
         checkpoint_dir="results/checkpoints/{model}-{train}/{fold}",
         encoder=config["encoder"]["name_or_path"],
-        bert=config["bert"],
+        bert=bert_settings,
         hparams=train_hparams,
         device=config["device"],
         max_utterance_seconds=config["data"]["max_utterance_seconds"],

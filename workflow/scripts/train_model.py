@@ -1,9 +1,11 @@
 """Snakemake script: fine-tune one model ({model}) on one fold's {train} training split.
 
-input:  train, valid (fold manifests), encoder (the pretrained demo encoder folder, or nothing)
+input:  train, valid (fold manifests), encoder (the pretrained demo encoder folder, a local
+        encoder folder's files, or nothing), bert (a local BERT folder's files, or nothing)
 output: model (folder), history (CSV), curves (PNG)
-params: checkpoint_dir, encoder (config encoder.name_or_path), bert (config bert), hparams (config
-        train), device, max_utterance_seconds (config data.max_utterance_seconds)
+params: checkpoint_dir, encoder (config encoder.name_or_path), bert (config bert; empty but for
+        the joint model), hparams (config train, for this model type), device,
+        max_utterance_seconds (config data.max_utterance_seconds)
 """
 
 from transformers.utils import logging as transformers_logging
@@ -26,7 +28,7 @@ with job_log(snakemake.log[0]):
         hparams=params.hparams,
         threads=snakemake.threads,
         device=params.device,
-        bert_name_or_path=params.bert["name_or_path"],
-        bert_finetune=params.bert["finetune"],
+        bert_name_or_path=params.bert.get("name_or_path"),
+        bert_finetune=params.bert.get("finetune", False),
         max_utterance_seconds=params.max_utterance_seconds,
     )
