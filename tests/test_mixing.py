@@ -137,6 +137,14 @@ def test_offsets_are_seeded_and_keep_a_cut_inside_the_file():
     assert min(looped) >= 0 and max(looped) <= 99
 
 
+def textbook_snr_db(speech: np.ndarray, written: np.ndarray) -> float:
+    """SNR as the paper means it, computed here rather than by the module under test: mean
+    square of the speech in the file against mean square of everything else in it."""
+    speech = speech.astype(np.float64)
+    noise = written.astype(np.float64) / 32768.0 - speech
+    return float(10.0 * np.log10(np.mean(speech**2) / np.mean(noise**2)))
+
+
 @pytest.mark.parametrize("target", [-5.0, 0.0, 5.0, 15.0, 35.0])
 def test_mix_at_snr_hits_the_target(target):
     rng = np.random.default_rng(1)
@@ -145,6 +153,8 @@ def test_mix_at_snr_hits_the_target(target):
     mix = mixing.mix_at_snr(speech, noise, target)
     assert mix.samples.dtype == np.int16
     assert abs(mix.realised_snr_db - target) < SNR_TOLERANCE_DB
+    written_speech = speech * np.float32(mix.speech_gain)
+    assert abs(textbook_snr_db(written_speech, mix.samples) - target) < SNR_TOLERANCE_DB
     # The noise actually added (unquantised) has exactly the target SNR.
     added = noise * np.float32(mix.noise_gain)
     assert abs(mixing.snr_db(speech * np.float32(mix.speech_gain), added) - target) < 1e-3
@@ -160,6 +170,8 @@ def test_clipping_mixture_is_scaled_as_a_whole_keeping_the_snr():
     assert mix.speech_gain < 1.0
     assert np.max(np.abs(mix.samples.astype(np.int32))) <= 32768
     assert abs(mix.realised_snr_db) < SNR_TOLERANCE_DB
+    written_speech = speech * np.float32(mix.speech_gain)
+    assert abs(textbook_snr_db(written_speech, mix.samples)) < SNR_TOLERANCE_DB
     quiet = mixing.mix_at_snr(speech * np.float32(0.1), noise, 20.0)
     assert not quiet.clip_rescaled and quiet.speech_gain == 1.0
 

@@ -6,7 +6,9 @@ raw-waveform Wav2Vec2ForCTC (the paper model's path), with the real MiniLM BERT 
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 
 import numpy as np
 import pytest
@@ -29,6 +31,7 @@ from asrser.models import (
     masked_mean,
     save_model,
 )
+from asrser.models.ctc import ctc_loss
 from asrser.models.demo_encoder import (
     create_character_tokenizer,
     create_demo_encoder,
@@ -112,6 +115,40 @@ def test_greedy_decode_hand_made_logits():
     logits = one_hot_logits([first, second, third])
     texts = greedy_decode(logits, torch.tensor([11, 3, 3]), TINY_VOCAB)
     assert texts == ["AA BB", "", ""]
+
+
+def brute_force_ctc_nll(log_probs: torch.Tensor, target: list[int], blank: int) -> float:
+    """-log of the summed probability of every frame path that collapses to `target` (merge
+    repeats, then drop blanks), by enumerating all paths: CTC by its definition."""
+    frames, classes = log_probs.shape
+    total = -math.inf
+    for path in itertools.product(range(classes), repeat=frames):
+        merged = [k for i, k in enumerate(path) if i == 0 or k != path[i - 1]]
+        if [k for k in merged if k != blank] == target:
+            total = float(
+                np.logaddexp(total, sum(float(log_probs[t, k]) for t, k in enumerate(path)))
+            )
+    return -total
+
+
+def test_ctc_loss_is_the_definition_over_valid_frames_only():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 6, 4)
+    lengths = torch.tensor([4, 6])
+    # -100 pads the labels; the second target repeats a letter, so a blank must separate them.
+    labels = torch.tensor([[1, 2, -100], [3, 3, 1]])
+    log_probs = torch.log_softmax(logits.double(), dim=-1)
+    # transformers' reduction: each utterance's loss over its target length, then the batch mean.
+    expected = (
+        brute_force_ctc_nll(log_probs[0, :4], [1, 2], blank=0) / 2
+        + brute_force_ctc_nll(log_probs[1], [3, 3, 1], blank=0) / 3
+    ) / 2
+    loss = ctc_loss(logits, lengths, labels, blank_id=0)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    # Whatever the padding frames hold, the loss is the same.
+    padded = logits.clone()
+    padded[0, 4:] = 50 * torch.randn(2, 4)
+    assert torch.equal(ctc_loss(padded, lengths, labels, blank_id=0), loss)
 
 
 def test_greedy_decode_with_the_character_tokenizer():

@@ -1,5 +1,6 @@
 """Table 1 builder against the paper's own numbers, aggregation and the results step end to end."""
 
+import math
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -142,6 +143,49 @@ def test_table1_from_metrics_and_renderings():
     assert r"\textbf{25.0}$^\dagger$" in latex and r"\multicolumn{3}{c}{Trained on Noise}" in latex
 
 
+def _distinct_metrics(model: str, train: str, c: int) -> tuple[float, float]:
+    """A (wer, wa) of its own for every model, training and test condition, so that a cell
+    read from the wrong place shows."""
+    wer = (0.10 + 0.02 * c + (0.07 if train == "noisy" else 0.0)) * (
+        0.8 if model == "joint" else 1.0
+    )
+    wa = 0.50 + 0.01 * c + (0.0 if train == "noisy" else 0.05) + (0.03 if model == "joint" else 0)
+    return wer, wa
+
+
+def test_table1_cells_come_from_their_own_model_training_and_condition():
+    rows = []
+    for train in TRAIN_CONDITIONS:
+        for c, condition in enumerate(TEST_CONDITIONS):
+            for model in MODEL_TYPES:
+                wer, wa = _distinct_metrics(model, train, c)
+                rows.append(
+                    {
+                        "model": model,
+                        "train": train,
+                        "condition": condition,
+                        "wer": np.nan if model == "ser" else wer,
+                        "wa": np.nan if model == "asr" else wa,
+                    }
+                )
+    table = table1_from_metrics(pd.DataFrame(rows).sample(frac=1.0, random_state=0))
+    assert list(table["test_condition"]) == list(TEST_CONDITIONS)
+    for train, column in (("clean", "clean"), ("noisy", "noise")):
+        for c in range(len(TEST_CONDITIONS)):
+            row = table.iloc[c]
+            asr_wer, _ = _distinct_metrics("asr", train, c)
+            _, ser_wa = _distinct_metrics("ser", train, c)
+            joint_wer, joint_wa = _distinct_metrics("joint", train, c)
+            assert row[f"asr_wer_{column}_baseline"] == pytest.approx(100 * asr_wer)
+            assert row[f"asr_wer_{column}_joint"] == pytest.approx(100 * joint_wer)
+            assert row[f"asr_wer_{column}_rel_imp"] == pytest.approx(
+                100 * (asr_wer - joint_wer) / asr_wer
+            )
+            assert row[f"ser_acc_{column}_baseline"] == pytest.approx(100 * ser_wa)
+            assert row[f"ser_acc_{column}_joint"] == pytest.approx(100 * joint_wa)
+            assert row[f"ser_acc_{column}_imp"] == pytest.approx(100 * (joint_wa - ser_wa))
+
+
 def test_fig2_changes_use_the_clean_trained_baseline_as_reference(paper):
     asr = fig2_changes(paper, "asr").set_index(["test_condition", "part", "train"])["change"]
     # Clean test: noise-trained baseline 19.8 vs reference 16.8 is 17.9 % worse.
@@ -263,6 +307,54 @@ def test_significance_pairs_the_same_utterances(synthetic):
     relabelled.loc[first[0], "ref_emotion"] = "zzz"
     with pytest.raises(ValueError, match="different reference emotions for utterance"):
         significance(relabelled, n_resamples=10)
+
+
+def _exact_mcnemar_p(baseline_only: int, joint_only: int) -> float:
+    """Two-sided exact McNemar p by its definition: twice the smaller binomial tail at 1/2."""
+    n = baseline_only + joint_only
+    tail = sum(math.comb(n, k) for k in range(min(baseline_only, joint_only) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def test_significance_compares_each_cell_of_the_right_models(synthetic):
+    """One WER and one accuracy cell recomputed here from the predictions themselves."""
+    predictions = load_predictions(synthetic)
+    tests = significance(predictions, n_resamples=200, seed=0).set_index(
+        ["task", "train", "condition"]
+    )
+
+    def cell(model):
+        chosen = predictions[
+            (predictions["model"] == model)
+            & (predictions["train"] == "noisy")
+            & (predictions["condition"] == "music5")
+        ]
+        return chosen.sort_values("utt_id").reset_index(drop=True)
+
+    asr, ser, joint = cell("asr"), cell("ser"), cell("joint")
+    wer_row = tests.loc[("asr", "noisy", "music5")]
+    base_wer = pooled_wer(asr["ref_transcript"], asr["hyp_transcript"])
+    joint_wer = pooled_wer(joint["ref_transcript"], joint["hyp_transcript"])
+    assert joint_wer < base_wer  # the fixture gives the joint model 0.7 of the word errors
+    assert wer_row["baseline"] == pytest.approx(base_wer)
+    assert wer_row["joint"] == pytest.approx(joint_wer)
+    assert wer_row["delta"] == pytest.approx(base_wer - joint_wer)
+    assert wer_row["relative_delta"] == pytest.approx((base_wer - joint_wer) / base_wer)
+    assert wer_row["ci_low"] <= wer_row["delta"] <= wer_row["ci_high"]
+
+    ser_right = (ser["pred_emotion"] == ser["ref_emotion"]).to_numpy()
+    joint_right = (joint["pred_emotion"] == joint["ref_emotion"]).to_numpy()
+    acc_row = tests.loc[("ser", "noisy", "music5")]
+    baseline_only = int((ser_right & ~joint_right).sum())
+    joint_only = int((joint_right & ~ser_right).sum())
+    assert (acc_row["baseline_only_correct"], acc_row["joint_only_correct"]) == (
+        baseline_only,
+        joint_only,
+    )
+    assert acc_row["baseline"] == pytest.approx(ser_right.mean())
+    assert acc_row["joint"] == pytest.approx(joint_right.mean())
+    assert acc_row["delta"] == pytest.approx(joint_right.mean() - ser_right.mean())
+    assert acc_row["p_value"] == pytest.approx(_exact_mcnemar_p(baseline_only, joint_only))
 
 
 def test_table1_rounds_exact_halves_up_and_names_its_fold_count():

@@ -348,7 +348,9 @@ def test_training_lowers_the_loss_and_writes_outputs(data, encoders, tmp_path, k
 
 @pytest.mark.parametrize("task", ["ser", "joint"])
 def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
-    run_training(data, encoders["wav2vec2"], tmp_path, task=task, hparams={"epochs": 2})
+    # alpha (the config's, not the model's default 0.1) weighs the joint model's two losses.
+    hparams = {"epochs": 2, "alpha": 0.3}
+    run_training(data, encoders["wav2vec2"], tmp_path, task=task, hparams=hparams)
     history = pd.read_csv(tmp_path / "history.csv")
     assert history["valid_acc"].between(0, 1).all()
     assert history["ser_loss"].notna().all()
@@ -356,11 +358,16 @@ def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
         assert history["ctc_loss"].notna().all() and history["valid_wer"].notna().all()
         expected = history["valid_acc"] - history["valid_wer"]
         np.testing.assert_allclose(history["valid_score"], expected)
+        weighted = 0.3 * history["ser_loss"] + 0.7 * history["ctc_loss"]
+        np.testing.assert_allclose(history["train_loss"], weighted, rtol=1e-5)
     else:
         assert history["ctc_loss"].isna().all() and history["valid_wer"].isna().all()
+        np.testing.assert_allclose(history["train_loss"], history["ser_loss"], rtol=1e-6)
     assert (history["lr_heads"] > history["lr_encoder"]).all()
     model, _ = load_model(tmp_path / "model")
     assert model.task == task
+    if task == "joint":
+        assert model.config.alpha == pytest.approx(0.3)
 
 
 def test_head_warm_up_runs_once_before_fine_tuning(data, encoders, tmp_path):

@@ -157,9 +157,7 @@ def test_local_model_folders_are_inputs_of_the_jobs_that_load_them(tmp_path, cor
         (tmp_path / name).mkdir()
         for file in ("config.json", "model.safetensors"):
             (tmp_path / name / file).write_text("{}")
-    models = {
-        kind: f"results/models/{kind}-clean/Ses01F/{{}}" for kind in ("asr", "ser", "joint")
-    }
+    models = {kind: f"results/models/{kind}-clean/Ses01F/{{}}" for kind in ("asr", "ser", "joint")}
     result = snakemake(
         tmp_path,
         "-n",
