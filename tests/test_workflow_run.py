@@ -96,6 +96,22 @@ def test_html_report(study):
     assert "fig2a_asr.png" in html and "table1.md" in html
 
 
+@pytest.mark.parametrize(
+    ("setting", "retrained"),
+    [
+        ("train={'alpha': 0.2}", "joint"),
+        ("bert={'finetune': True}", "joint"),
+        ("train={'head_warmup_steps': 100}", "ser"),  # the joint model sets its own
+    ],
+)
+def test_a_setting_of_one_model_type_replans_only_its_trainings(study, setting, retrained):
+    result = snakemake(study, *CONFIG, "-n", "--config", setting)
+    planned = result.stdout + result.stderr
+    for model in MODEL_TYPES:
+        expected = 20 if model == retrained else 0
+        assert planned.count(f"wildcards: model={model}, ") == expected, (setting, model)
+
+
 def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):
     for kind in ("models", "eval"):
         for run in (study / "results" / kind).iterdir():
