@@ -307,6 +307,32 @@ def test_validation_split_without_words_is_refused_for_text_tasks(data, encoders
     assert not (tmp_path / "model").exists() and not (tmp_path / "history.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("task", "transcripts"),
+    [("asr", ["", "[LAUGHTER]", "", "HELLO THERE"]), ("ser", [""] * 4)],
+)
+def test_a_validation_split_with_some_words_or_for_ser_trains(
+    data, encoders, tmp_path, task, transcripts
+):
+    valid = write_manifest(tmp_path, "valid_some", 4, seed=3, transcript=transcripts)
+    run_training(
+        {"train": data["train"], "valid": valid},
+        encoders["demo"],
+        tmp_path,
+        task=task,
+        hparams={"epochs": 1},
+    )
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert len(history) == 1
+    if task == "asr":
+        assert np.isfinite(history["valid_wer"]).all()
+
+
+def test_training_keys_a_model_type_never_reads_are_still_checked(data, encoders, tmp_path):
+    with pytest.raises(TrainingError, match=r"config key .train.: alpha: expected a value in"):
+        run_training(data, encoders["demo"], tmp_path, task="asr", hparams={"alpha": 7})
+
+
 # ---------------------------------------------------------------------------------- trainer
 def test_settings_errors_name_the_key():
     with pytest.raises(TrainingError, match=r"'train.epochs': expected int, got '3'"):

@@ -315,10 +315,12 @@ UNUSED_TRAIN_KEYS = {
 }
 
 
-def model_hparams(hparams: Mapping | None, model: str, key: str = "train") -> dict:
+def model_hparams(
+    hparams: Mapping | None, model: str, key: str = "train", keep_unused: bool = False
+) -> dict:
     """Config key `train` for one model type: the shared keys, overridden by `models.<model>`'s
     (a mapping value such as `augment` is merged key by key), without the keys the model type
-    never reads (UNUSED_TRAIN_KEYS).
+    never reads (UNUSED_TRAIN_KEYS) unless keep_unused (to check them all).
 
     The three model types learn from the same encoder at different speeds (SpeechBrain gives each
     recipe its own hparams file); `models` lets one of them differ without copying the rest.
@@ -340,6 +342,6 @@ def model_hparams(hparams: Mapping | None, model: str, key: str = "train") -> di
         if isinstance(value, Mapping) and isinstance(values.get(name), Mapping):
             value = {**values[name], **value}
         values[name] = copy.deepcopy(value)
-    for name in UNUSED_TRAIN_KEYS.get(model, ()):
+    for name in () if keep_unused else UNUSED_TRAIN_KEYS.get(model, ()):
         values.pop(name, None)
     return values

@@ -734,6 +734,9 @@ def train(
     if isinstance(hparams, TrainConfig):
         config = hparams
     else:
+        # Every key is checked, also those this model type never reads (a bad alpha is an
+        # error for the ASR baseline too, not a value it silently leaves out).
+        TrainConfig.from_dict(model_hparams(hparams, task, keep_unused=True))
         config = TrainConfig.from_dict(model_hparams(hparams, task))
     set_cpu_threads(threads)
     torch_device = resolve_device(device)
