@@ -453,6 +453,12 @@ def test_bad_model_paths_give_clear_errors(encoder_dirs, tmp_path):
         build_model("ser", str(empty))
     with pytest.raises(ModelLoadError, match="not a saved model folder"):
         load_model(empty)
+    # The start encoder is a saved model, but not one of the pipeline's: say so, on one line.
+    with pytest.raises(
+        ModelLoadError, match=r"of type 'wav2vec2-bert', not one trained by"
+    ) as error:
+        load_model(encoder_dirs["demo"])
+    assert "\n" not in str(error.value)
     with pytest.raises(ModelLoadError, match="BERT model .*such_model"):
         build_model("joint", encoder_dirs["demo"], str(missing))
     with pytest.raises(ValueError, match="bert_name_or_path"):

@@ -514,7 +514,7 @@ def test_a_file_that_fails_to_decode_is_named_after_the_others(
     assert main([*argv[:1], str(good[0]), str(bad), *map(str, good[1:]), *argv[1:]]) == 2
     message = _error_line(capsys.readouterr().err)
     assert message.startswith(f"asrser-predict: error: {bad}: unreadable audio")
-    assert f"kept in {partial}: replace or remove these files and rerun" in message
+    assert f"kept in {partial}: replace these files, or rerun without them" in message
     assert not out.exists()
 
     def no_model(*args):
@@ -556,9 +556,13 @@ def test_resuming_with_other_settings_is_refused(tmp_path, saved_models, monkeyp
 
     assert main([*argv, "--min-pause-seconds", "0.8"]) == 2
     message = capsys.readouterr().err
-    assert str(partial) in message and "min_pause_seconds differ" in message
+    assert (
+        str(partial) in message and "(differing: --min-pause-seconds or --whole-files)" in message
+    )
+    assert main([*argv, "--whole-files"]) == 2
+    assert "(differing: --min-pause-seconds or --whole-files)" in capsys.readouterr().err
     assert main([str(saved_models["joint"]), *argv[1:]]) == 2
-    assert "config_sha256, model_dir" in capsys.readouterr().err
+    assert "(differing: the model)" in capsys.readouterr().err
     assert sorted(path.name for path in partial.iterdir()) == kept and not out.exists()
 
 
@@ -600,7 +604,7 @@ def test_a_file_or_channel_without_sound_gets_no_row(tmp_path, saved_models, cap
     assert frame.empty and list(frame.columns) == [
         "file", "segment", "start_s", "end_s", "transcript", "emotion", *PROB_COLUMNS
     ]  # fmt: skip
-    assert "muted.wav" in caplog.text and "hold no sound" in caplog.text
+    assert "muted.wav" in caplog.text and "1 file or channel holds no sound" in caplog.text
     split = predict_files(
         saved_models["ser"], [tmp_path / "call.wav"], device="cpu", split_channels=True
     )

@@ -122,7 +122,7 @@ def test_other_settings_are_refused_once_rows_are_kept_and_the_folder_kept(tmp_p
     assert checkpoint.has_parts()
     checkpoint.close()
     PredictionCheckpoint(folder, settings).close()
-    with pytest.raises(ValueError, match=r"calls.csv.partial: .*\(split_channels differ\)"):
+    with pytest.raises(ValueError, match=r"calls.csv.partial: .*\(differing: split_channels\)"):
         PredictionCheckpoint(folder, {**settings, "split_channels": True})
     assert _transcripts(PredictionCheckpoint(folder, settings), paths) == {paths[0]: ["HELLO"]}
     discard_checkpoint(folder)

@@ -53,6 +53,18 @@ GROUP_SECONDS = 600.0
 MAX_LISTED = 10  # files named in the error when many cannot be predicted
 INTERRUPT_EXIT_STATUS = 130  # 128 + SIGINT, what a shell reports after Ctrl-C
 BROKEN_PIPE_EXIT_STATUS = 141  # 128 + SIGPIPE, as other tools whose reader stopped early
+# How a resume refused for other settings names them: by the options that set them.
+SETTING_LABELS = {
+    "model_dir": "the model",
+    "config_sha256": "the model",
+    "weights": "the model",
+    "device": "--device",
+    "max_segment_seconds": "--max-segment-seconds",
+    "max_batch_seconds": "--max-batch-seconds",
+    "min_pause_seconds": "--min-pause-seconds or --whole-files",
+    "split_channels": "--split-channels",
+    "foreground_db": "--foreground-db",
+}
 
 
 def predict_files(
@@ -126,7 +138,7 @@ def predict_files(
             "split_channels": split_channels,
             "foreground_db": foreground_db,
         }
-        checkpoint = PredictionCheckpoint(resume_folder, settings)
+        checkpoint = PredictionCheckpoint(resume_folder, settings, SETTING_LABELS)
         finished, kept = checkpoint.finished(paths)
         if finished:
             log.warning(
@@ -163,8 +175,9 @@ def predict_files(
                 kept.append(saved)
         if undecodable:  # after the others, so that one bad file among thousands costs one rerun
             kept_note = (
-                f"; the other files' predictions are kept in {resume_folder}: replace or remove "
-                "these files and rerun the same command to finish"
+                f"; the other files' predictions are kept in {resume_folder}: replace these "
+                "files, or rerun without them (a file named on the command line must exist), "
+                "to finish"
                 if resume_folder is not None
                 else ""
             )
@@ -352,9 +365,11 @@ def _predict_group(
                 segments.append(audio[start:end])
     if soundless:
         log.warning(
-            "%d files or channels hold no sound (peak below %g dBFS) and get no row: %s",
+            "%d %s no sound (peak below %g dBFS) and %s no row: %s",
             len(soundless),
+            "file or channel holds" if len(soundless) == 1 else "files or channels hold",
             SILENCE_DBFS,
+            "gets" if len(soundless) == 1 else "get",
             ", ".join(soundless[:MAX_LISTED]) + (" ..." if len(soundless) > MAX_LISTED else ""),
         )
     columns = ["file", *(["channel"] if split_channels else []), "segment", "start_s", "end_s"]

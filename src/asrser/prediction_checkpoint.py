@@ -41,7 +41,10 @@ def checkpoint_folder(output: str | os.PathLike) -> Path:
 class PredictionCheckpoint:
     """The finished groups of one asrser-predict run, kept in `folder` until the run ends."""
 
-    def __init__(self, folder: str | os.PathLike, settings: dict):
+    def __init__(
+        self, folder: str | os.PathLike, settings: dict, labels: dict[str, str] | None = None
+    ):
+        """labels: how the refusal of other settings names a setting (e.g. by its option)."""
         self.folder = Path(folder)
         settings = _as_json(settings)
         settings_path = self.folder / SETTINGS_FILE
@@ -62,12 +65,18 @@ class PredictionCheckpoint:
         saved = read_json(settings_path) if settings_path.is_file() else None
         if saved is not None and indexes:
             keys = saved.keys() | settings.keys()
-            changed = sorted(key for key in keys if saved.get(key) != settings.get(key))
+            changed = sorted(
+                {
+                    (labels or {}).get(key, key)
+                    for key in keys
+                    if saved.get(key) != settings.get(key)
+                }
+            )
             if changed:
                 self.close()
                 raise ValueError(
                     f"{self.folder}: resume points of a run with other settings "
-                    f"({', '.join(changed)} differ); rerun with the settings it was started "
+                    f"(differing: {', '.join(changed)}); rerun with the settings it was started "
                     "with, or delete that folder to start over"
                 )
         elif saved != settings:  # no part kept yet: nothing another setting could mix with

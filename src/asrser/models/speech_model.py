@@ -19,6 +19,7 @@ fine-tuned BERT is part of the trained weights and is saved (and restored) with 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -390,19 +391,38 @@ def save_model(model: AsrSerModel, processor, out_dir: str | Path) -> Path:
     return out_dir
 
 
+def _saved_model_type(model_dir: Path) -> str | None:
+    """config.json's model_type (None when it has none or is no JSON object)."""
+    try:
+        saved = json.loads((model_dir / "config.json").read_text())
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"cannot read '{model_dir / 'config.json'}': {error}") from error
+    return saved.get("model_type") if isinstance(saved, dict) else None
+
+
 def load_model(model_dir: str | Path, device: str | torch.device | None = None):
     """(model, processor) from a save_model folder, through from_pretrained; model in eval mode."""
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise ModelLoadError(f"'{model_dir}' is not a saved model folder (no config.json)")
     processor = load_processor(model_dir)
+    model_type = _saved_model_type(model_dir)
+    if model_type != AsrSerConfig.model_type:
+        # E.g. the start encoder's folder, or a hub wav2vec2: from_pretrained would fail with
+        # a message about the joint model's BERT.
+        raise ModelLoadError(
+            f"'{model_dir}' holds a model of type {model_type!r}, not one trained by this "
+            f"pipeline (config.json model_type {AsrSerConfig.model_type!r}); expected a folder "
+            "such as results/models/joint-clean/Ses01F/model"
+        )
     try:
         model = AsrSerModel.from_pretrained(model_dir)
     except ModelLoadError:
         raise
     except Exception as error:
+        message = " ".join(str(error).split())  # one line: validators span several
         raise ModelLoadError(
-            f"cannot load the model in '{model_dir}': {type(error).__name__}: {error}"
+            f"cannot load the model in '{model_dir}': {type(error).__name__}: {message}"
         ) from error
     _check_processor_matches(processor, model.config.encoder_config.vocab_size, str(model_dir))
     if device is not None:
