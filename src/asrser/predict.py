@@ -365,11 +365,10 @@ def _predict_group(
                 segments.append(audio[start:end])
     if soundless:
         log.warning(
-            "%d %s no sound (peak below %g dBFS) and %s no row: %s",
-            len(soundless),
-            "file or channel holds" if len(soundless) == 1 else "files or channels hold",
+            "no sound (peak below %g dBFS), so no row, in %d %s: %s",
             SILENCE_DBFS,
-            "gets" if len(soundless) == 1 else "get",
+            len(soundless),
+            "file or channel" if len(soundless) == 1 else "files or channels",
             ", ".join(soundless[:MAX_LISTED]) + (" ..." if len(soundless) > MAX_LISTED else ""),
         )
     columns = ["file", *(["channel"] if split_channels else []), "segment", "start_s", "end_s"]
