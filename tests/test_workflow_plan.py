@@ -17,6 +17,18 @@ def corpus_roots(tmp_path_factory):
     return root
 
 
+def paper_config(roots: dict, *config: str) -> tuple[str, ...]:
+    """The options of a run of config/paper.yaml on `roots` (iemocap_root, musan_root), with
+    more --config values."""
+    corpora = (f"{key}={value}" for key, value in roots.items())
+    return ("--configfile", str(PAPER_CONFIG), "--config", *corpora, *config)
+
+
+def fixture_roots(corpus_roots, **overrides) -> dict:
+    roots = {"iemocap_root": corpus_roots / "IEMOCAP", "musan_root": corpus_roots / "musan"}
+    return {**roots, **overrides}
+
+
 def test_default_config_plans_the_whole_study(tmp_path):
     jobs = planned_jobs(tmp_path)
     assert jobs["synth_corpus"] == 1
@@ -34,14 +46,7 @@ def test_default_config_plans_the_whole_study(tmp_path):
 
 
 def test_paper_config_plans_420_evaluation_jobs(tmp_path, corpus_roots):
-    jobs = planned_jobs(
-        tmp_path,
-        "--configfile",
-        str(PAPER_CONFIG),
-        "--config",
-        f"iemocap_root={corpus_roots / 'IEMOCAP'}",
-        f"musan_root={corpus_roots / 'musan'}",
-    )
+    jobs = planned_jobs(tmp_path, *paper_config(fixture_roots(corpus_roots)))
     assert jobs["train_model"] == 60
     assert jobs["evaluate_condition"] == 420
     assert "evaluate_model" not in jobs
@@ -96,20 +101,8 @@ def test_bad_config_fails_before_any_job(tmp_path, override, expected):
 
 @pytest.mark.parametrize("key", ["iemocap_root", "musan_root"])
 def test_missing_corpus_root_is_named(tmp_path, corpus_roots, key):
-    roots = {
-        "iemocap_root": str(corpus_roots / "IEMOCAP"),
-        "musan_root": str(corpus_roots / "musan"),
-        key: str(tmp_path / "nowhere"),
-    }
-    result = snakemake(
-        tmp_path,
-        "-n",
-        "--configfile",
-        str(PAPER_CONFIG),
-        "--config",
-        *(f"{k}={v}" for k, v in roots.items()),
-        check=False,
-    )
+    roots = fixture_roots(corpus_roots, **{key: tmp_path / "nowhere"})
+    result = snakemake(tmp_path, "-n", *paper_config(roots), check=False)
     assert result.returncode != 0
     message = result.stdout + result.stderr
     assert f"config key '{key}'" in message and "nowhere" in message
@@ -118,16 +111,8 @@ def test_missing_corpus_root_is_named(tmp_path, corpus_roots, key):
 def test_root_without_sessions_is_rejected(tmp_path, corpus_roots):
     empty = tmp_path / "empty_iemocap"
     empty.mkdir()
-    result = snakemake(
-        tmp_path,
-        "-n",
-        "--configfile",
-        str(PAPER_CONFIG),
-        "--config",
-        f"iemocap_root={empty}",
-        f"musan_root={corpus_roots / 'musan'}",
-        check=False,
-    )
+    roots = fixture_roots(corpus_roots, iemocap_root=empty)
+    result = snakemake(tmp_path, "-n", *paper_config(roots), check=False)
     assert result.returncode != 0
     assert "no Session1 .. Session5" in result.stdout + result.stderr
 
@@ -158,16 +143,14 @@ def test_local_model_folders_are_inputs_of_the_jobs_that_load_them(tmp_path, cor
         for file in ("config.json", "model.safetensors"):
             (tmp_path / name / file).write_text("{}")
     models = {kind: f"results/models/{kind}-clean/Ses01F/{{}}" for kind in ("asr", "ser", "joint")}
+    local_models = (
+        "encoder={'name_or_path': './my_encoder', 'pretrain_demo': False}",
+        "bert={'name_or_path': './my_bert'}",
+    )
     result = snakemake(
         tmp_path,
         "-n",
-        "--configfile",
-        str(PAPER_CONFIG),
-        "--config",
-        f"iemocap_root={corpus_roots / 'IEMOCAP'}",
-        f"musan_root={corpus_roots / 'musan'}",
-        "encoder={'name_or_path': './my_encoder', 'pretrain_demo': False}",
-        "bert={'name_or_path': './my_bert'}",
+        *paper_config(fixture_roots(corpus_roots), *local_models),
         targets=(
             *(path.format("history.csv") for path in models.values()),
             "results/tables/start_encoder_wer.json",
