@@ -72,20 +72,21 @@ def stand_in_model(files_per_group: int, rows_per_file: int, stop_after: int | N
     kept = []
     original_save = PredictionCheckpoint.save
 
-    def save(self, paths, frame):
+    def save(self, paths, frame, stamps=None):
         started = time.perf_counter()
-        result = original_save(self, paths, frame)
+        result = original_save(self, paths, frame, stamps)
         kept.append(time.perf_counter() - started)
         return result
 
     def predict_group(model, processor, paths, *settings, **options):
         if stop_after is not None and len(kept) == stop_after:
             raise KeyboardInterrupt(143)
-        return fake_rows(paths, rows_per_file), {}  # (rows, files that failed to decode)
+        # (rows, files that failed to decode, stamps: none, so each file's is taken as saved)
+        return fake_rows(paths, rows_per_file), {}, {}
 
     predict.GROUP_SECONDS = files_per_group * FILE_SECONDS + 1e-6
     predict._predict_group = predict_group
-    predict._load = lambda *settings: (None, None, None)
+    predict._load = lambda *settings: (None, None)  # (model, processor)
     PredictionCheckpoint.save = save
     return kept
 

@@ -1,0 +1,47 @@
+"""The benchmarks still run (no figure is asserted: speed targets live in the benchmarks, never in
+tests). Each runs at its smallest size, as `make bench` would run it in full."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from workflow_helpers import REPO
+
+BENCHMARKS = REPO / "benchmarks"
+SMALLEST = {
+    "bench_mixing.py": ["--utterances", "6", "--noise-files", "2", "--workers", "1"],
+    "bench_training.py": ["--utterances", "8", "--warmup", "1", "--steps", "1", "--threads", "1"],
+    "bench_evaluation.py": ["--utterances", "4", "--conditions", "1"],
+    "bench_prediction_resume.py": ["--files", "12"],
+    "bench_significance.py": ["--utterances", "200", "--resamples", "50"],
+    # These two measure the finished demo (minutes of work): only their arguments are parsed.
+    "bench_pretrain_budget.py": ["--help"],
+    "bench_segmentation.py": ["--help"],
+}
+
+
+def test_every_benchmark_is_covered():
+    assert {path.name for path in BENCHMARKS.glob("bench_*.py")} == set(SMALLEST)
+
+
+@pytest.mark.parametrize("name", sorted(SMALLEST))
+def test_benchmark_runs(name, tmp_path):
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TMPDIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / name), *SMALLEST[name]],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip(), "a benchmark prints its figures"
