@@ -223,10 +223,15 @@ def _listing(problems: list[str], files: int) -> str:
     """One message for the files that cannot be predicted (the first MAX_LISTED named)."""
     if len(problems) == 1:
         return problems[0]
-    more = len(problems) - MAX_LISTED
-    return f"{len(problems)} of {files} audio files cannot be predicted: " + "; ".join(
-        problems[:MAX_LISTED] + ([f"and {more} more"] if more > 0 else [])
+    return f"{len(problems)} of {files} audio files cannot be predicted: " + _first_named(
+        problems, "; "
     )
+
+
+def _first_named(items: list[str], separator: str) -> str:
+    """The first MAX_LISTED of `items`, then how many more."""
+    more = len(items) - MAX_LISTED
+    return separator.join(items[:MAX_LISTED] + ([f"and {more} more"] if more > 0 else []))
 
 
 def _resolve_device(device: str):
@@ -369,7 +374,7 @@ def _predict_group(
             SILENCE_DBFS,
             len(soundless),
             "file or channel" if len(soundless) == 1 else "files or channels",
-            ", ".join(soundless[:MAX_LISTED]) + (" ..." if len(soundless) > MAX_LISTED else ""),
+            _first_named(soundless, ", "),
         )
     columns = ["file", *(["channel"] if split_channels else []), "segment", "start_s", "end_s"]
     if not rows:
