@@ -140,15 +140,14 @@ class PredictionCheckpoint:
         stamps: each file's (size, time) from before it was decoded (default: now), so that a
         file that grew while it was predicted is predicted again by a resumed run."""
         stamps = stamps or {}
+        missing = [path for path in paths if str(path) not in stamps]
+        stamps = {**stamps, **{str(path): file_stamp(path) for path in missing}}
         stem = self.folder / f"part-{self._next_number:05d}"
         self._next_number += 1
         write_csv(stem.with_suffix(".csv"), frame)
         # The index last: a part without one (killed in between) is ignored. Keyed by the file
         # itself (its resolved path), with the name its rows carry.
-        index = {
-            os.path.realpath(path): [*stamps.get(str(path), file_stamp(path)), str(path)]
-            for path in paths
-        }
+        index = {os.path.realpath(path): [*stamps[str(path)], str(path)] for path in paths}
         write_json(stem.with_suffix(".json"), index)
         return read_part(stem.with_suffix(".csv"))
 
