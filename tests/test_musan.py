@@ -171,3 +171,10 @@ def test_every_type_without_enough_wavs_is_named_at_once(musan_tree, tmp_path):
         "'music' has 0 usable wav file(s), 'noise' has 0 usable wav file(s), 'speech' has 1 "
         "usable wav file(s); at least 2 per type are needed" in str(error.value)
     )
+
+
+def test_an_unreadable_file_is_named_by_its_path_once(musan_tree, tmp_path, caplog):
+    _ingest(musan_tree, tmp_path)
+    bad = musan_tree.root / "noise" / "sound-bible" / "noise-sound-bible-bad.wav"
+    assert f"{bad}: unreadable audio (" in caplog.text
+    assert "b'" not in caplog.text and caplog.text.count(str(bad)) == 1

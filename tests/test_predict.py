@@ -301,6 +301,14 @@ def test_every_bad_file_is_named_at_once(tmp_path, saved_models, capsys, monkeyp
     )
 
 
+def test_an_unreadable_file_is_named_by_its_path_not_its_bytes(tmp_path, saved_models, capsys):
+    (tmp_path / "call.wav").write_bytes(b"RIFF, but not a wav")
+    assert main([str(saved_models["asr"]), str(tmp_path / "call.wav")]) == 2
+    message = capsys.readouterr().err
+    assert message.startswith(f"asrser-predict: error: {tmp_path / 'call.wav'}: unreadable audio (")
+    assert "b'" not in message and message.count("call.wav") == 1
+
+
 def test_settings_out_of_range_are_refused(tmp_path, saved_models, capsys):
     write_audio(tmp_path / "a.wav", _noise(0.5, seed=8))
     argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "-o", str(tmp_path / "o.csv")]
