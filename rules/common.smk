@@ -67,6 +67,31 @@ def synthetic_settings(*keys):
     return {key: config["synthetic"][key] for key in keys}
 
 
+def corpus_stamp_params(key):
+    """For a real corpus: param corpus_files, a stamp of the files ingestion reads under config
+    key `key` (iemocap_root, musan_root), so that a file added, removed or changed there reruns
+    ingestion and everything after it (asrser.data.corpus_stamp). Nothing for the synthetic
+    corpus: synth_corpus writes it, so Snakemake tracks it as that rule's output (and it does not
+    exist yet when a fresh run is planned, which a stamp would take for an edit)."""
+    if config["synthetic"]["enabled"]:
+        return {}
+    stamps = {"iemocap_root": iemocap_files_stamp, "musan_root": musan_files_stamp}
+    return {"corpus_files": stamps[key]}
+
+
+def iemocap_files_stamp(wildcards):
+    # Imported when Snakemake first checks the params of a finished ingestion, not at every parse.
+    from asrser.data.corpus_stamp import iemocap_stamp
+
+    return iemocap_stamp(config["iemocap_root"])
+
+
+def musan_files_stamp(wildcards):
+    from asrser.data.corpus_stamp import musan_stamp
+
+    return musan_stamp(config["musan_root"])
+
+
 def encoder_input(wildcards=None):
     """The pretrained demo encoder folder when this workflow builds it; a local model folder's
     files (new weights there rerun the jobs); nothing for a hub id."""

@@ -41,6 +41,7 @@ rule ingest_iemocap:
         mem_mb=2000,
         runtime=30,
     params:
+        **corpus_stamp_params("iemocap_root"),
         speakers=FOLDS,
         merge_exc=config["data"]["merge_exc_into_hap"],
     script:
@@ -63,6 +64,7 @@ rule ingest_musan:
         mem_mb=2000,
         runtime=60,
     params:
+        **corpus_stamp_params("musan_root"),
         seed=config["data"]["seed"],
         test_fraction=config["data"]["musan_test_fraction"],
     script:

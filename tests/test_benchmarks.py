@@ -17,6 +17,10 @@ SMALLEST = {
     "bench_evaluation.py": ["--utterances", "4", "--conditions", "1"],
     "bench_prediction_resume.py": ["--files", "12"],
     "bench_significance.py": ["--utterances", "200", "--resamples", "50"],
+    "bench_corpus_stamp.py": [
+        *("--utterances", "200", "--dialogs", "10", "--unread", "1", "--musan-files", "30"),
+        *("--repeats", "1", "--no-plan"),
+    ],
     # These two measure the finished demo (minutes of work): only their arguments are parsed.
     "bench_pretrain_budget.py": ["--help"],
     "bench_segmentation.py": ["--help"],

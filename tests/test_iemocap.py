@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -214,3 +216,107 @@ def test_script_writes_manifest_summary_and_log(iemocap_tree, tmp_path):
     log_text = (tmp_path / "logs" / "ingest_iemocap.log").read_text()
     assert "'unreadable_audio': 2" in log_text
     assert sorted(p.name for p in out.iterdir()) == ["iemocap.csv", "iemocap_summary.json"]
+
+
+def _clean_tree(tmp_path):
+    return make_iemocap_tree(tmp_path / "iemocap", per_emotion=1, bad_cases=False)
+
+
+def _drop_samples(path: Path, keep: int) -> None:
+    audio, rate = sf.read(path, dtype="int16")
+    sf.write(path, audio[:keep], rate, subtype="PCM_16")
+
+
+def test_audio_cut_short_of_its_label_is_dropped_counted_and_named(tmp_path, caplog):
+    """A wav cut to half its samples keeps no transcript against half its audio; one short by
+    less than the tolerance (the release's rounding and a copy cut on another grid) is kept."""
+    tree = _clean_tree(tmp_path)
+    frame, _ = parse_iemocap(tree.root)
+    rows = frame.set_index("utt_id")
+    cut, trimmed = rows.index[3], rows.index[7]
+    cut_frames = sf.info(rows.loc[cut, "audio_path"]).frames
+    _drop_samples(rows.loc[cut, "audio_path"], cut_frames // 2)
+    trimmed_frames = sf.info(rows.loc[trimmed, "audio_path"]).frames
+    _drop_samples(rows.loc[trimmed, "audio_path"], trimmed_frames - 160)  # 10 ms
+    span = rows.loc[cut, "end"] - rows.loc[cut, "start"]
+    assert cut_frames / 16_000 == pytest.approx(span, abs=1e-4)
+
+    frame, summary = parse_iemocap(tree.root)
+    assert cut not in set(frame["utt_id"]) and trimmed in set(frame["utt_id"])
+    assert summary["dropped"]["audio_shorter_than_label"] == 1
+    assert summary["dropped_examples"]["audio_shorter_than_label"] == [cut]
+    assert summary["kept"] + summary["dropped_total"] == summary["label_lines"] == len(rows)
+    assert summary["short_audio_examples"] == [
+        f"{rows.loc[cut, 'audio_path']} ({cut_frames // 2 / 16_000:.3f} s of audio; its label "
+        f"[{rows.loc[cut, 'start']:.4f} - {rows.loc[cut, 'end']:.4f}] spans {span:.3f} s)"
+    ]
+    assert "1 wav files are shorter than their label's span by more than 0.02 s" in caplog.text
+    assert f"{rows.loc[cut, 'audio_path']} (" in caplog.text
+
+
+def test_a_label_file_without_labels_is_named_and_its_audio_counted(tmp_path, caplog):
+    tree = _clean_tree(tmp_path)
+    dialog = "Ses02M_script01_1"
+    label_file = tree.root / "Session2" / "dialog" / "EmoEvaluation" / f"{dialog}.txt"
+    label_file.write_text(label_file.read_text().split("\n[", 1)[0])  # the header only
+    wavs = sorted((tree.root / "Session2" / "sentences" / "wav" / dialog).glob("Ses*.wav"))
+    frame, summary = parse_iemocap(tree.root)
+    assert not frame["dialog"].eq(dialog).any()
+    assert summary["label_files_without_labels"] == [str(label_file)]
+    assert summary["dropped"]["audio_without_label"] == len(wavs) > 0
+    assert f"{label_file}: no label line in this EmoEvaluation file" in caplog.text
+    assert (
+        f"{len(wavs)} wav files have no label line and are left out (audio_without_label): "
+        f"{wavs[0]}; " in caplog.text
+    )
+    assert summary["audio_without_label_examples"] == [str(p) for p in wavs[:5]]
+
+
+def test_a_clean_tree_warns_about_nothing(tmp_path, caplog):
+    frame, summary = parse_iemocap(_clean_tree(tmp_path).root)
+    assert summary["label_files_without_labels"] == [] and summary["damaged_ids"] == 0
+    assert "WARNING" not in caplog.text
+
+
+def _line_number(path: Path, byte: bytes) -> int:
+    return next(n for n, line in enumerate(path.read_bytes().split(b"\n"), 1) if byte in line)
+
+
+def test_damaged_ids_are_counted_and_named(tmp_path, caplog):
+    """A byte that is not UTF-8 in a transcript id, a label id or a wav name: each is counted
+    and named by its file (and line), and the utterance it hid is still counted by reason."""
+    tree = _clean_tree(tmp_path)
+    trans = tree.root / "Session1" / "dialog" / "transcriptions" / "Ses01F_impro01.txt"
+    trans.write_bytes(
+        trans.read_bytes().replace(b"Ses01F_impro01_F000 [", b"Ses01F_impro01_F\xff00 [")
+    )
+    labels = tree.root / "Session3" / "dialog" / "EmoEvaluation" / "Ses03F_impro01.txt"
+    labels.write_bytes(
+        labels.read_bytes().replace(b"\tSes03F_impro01_M000\t", b"\tSes03F_imp\xe9ro01_M000\t")
+    )
+    wav = (
+        tree.root / "Session4" / "sentences" / "wav" / "Ses04F_impro01" / "Ses04F_impro01_F000.wav"
+    )
+    damaged_wav = Path(os.fsdecode(bytes(wav.parent) + b"/Ses04F_impro01_F\xff00.wav"))
+    wav.rename(damaged_wav)
+
+    frame, summary = parse_iemocap(tree.root)
+    assert summary["damaged_ids"] == 3
+    trans_line, label_line = _line_number(trans, b"\xff"), _line_number(labels, b"\xe9")
+    printable_wav = str(wav.parent / "Ses04F_impro01_F\\xff00.wav")
+    assert summary["damaged_id_examples"] == [
+        f"{trans}:{trans_line}: Ses01F_impro01_F\ufffd00",
+        f"{labels}:{label_line}: Ses03F_imp\ufffdro01_M000",
+        printable_wav,
+    ]
+    assert summary["dropped_examples"]["no_transcript"] == ["Ses01F_impro01_F000"]
+    assert summary["dropped_examples"]["bad_utterance_id"] == ["Ses03F_imp\ufffdro01_M000"]
+    assert summary["dropped_examples"]["missing_audio"] == ["Ses04F_impro01_F000"]
+    assert summary["dropped_examples"]["audio_without_label"] == [
+        "Ses03F_impro01_M000",  # its label line's id is damaged
+        "Ses04F_impro01_F\\xff00",
+    ]
+    assert summary["kept"] == 50 - 3
+    assert "3 utterance ids hold bytes no IEMOCAP id has" in caplog.text
+    assert printable_wav in caplog.text and f"{trans}:{trans_line}: " in caplog.text
+    json.dumps(summary, allow_nan=False).encode("utf-8")  # the summary file can hold it

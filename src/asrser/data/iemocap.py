@@ -7,7 +7,9 @@ Layout read (per session folder `Session1` .. `Session5` under the release root)
   sentences/wav/<dialog>/<utterance>.wav
 Hidden files (macOS `._*` forks) are never read. Every labelled utterance is either kept or counted
 under exactly one drop reason (the first that applies, in DROP_REASONS order); audio files with no
-label line are counted too, so nothing is dropped silently.
+label line are counted too, so nothing is dropped silently. What points at a damaged copy of the
+corpus is also named in a warning: audio shorter than its label's span, a label file without a
+label line, audio without a label, and utterance ids holding bytes no IEMOCAP id has.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import logging
 import os
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -52,9 +55,17 @@ DROP_REASONS = (
     "no_transcript",
     "missing_audio",
     "unreadable_audio",  # includes empty (0-sample) files
+    "audio_shorter_than_label",  # truncated: shorter than its label's span (SPAN_TOLERANCE_SECONDS)
     "audio_without_label",  # a wav file no label line refers to
 )
 EXAMPLES_PER_REASON = 5
+# The release cuts each sentence wav out of its dialog's 16 kHz recording at the times of its
+# label line, and writes those times rounded to 4 decimals: a wav and its label's span agree to
+# within the rounding of two times (2 x 0.05 ms) and a sample at each cut (2 x 62.5 us), 0.225 ms.
+# Allowed: two 10-ms frames (the frame step of the release's forced alignments), so that a copy
+# cut on that grid keeps every utterance, while a file that lost any audible part of its speech
+# (a syllable, 100 ms and more; a wav cut to half its samples, a second) is dropped.
+SPAN_TOLERANCE_SECONDS = 0.02
 
 _NUMBER = r"\d+(?:\.\d*)?"
 _LABEL_LINE = re.compile(
@@ -67,6 +78,9 @@ _TRANSCRIPT_LINE = re.compile(
 # the utterance Ses01F_impro01_M013 is spoken by the session-1 male. Ids such as ..._MXX0 (turns
 # that are not utterances) do not match.
 _UTTERANCE_ID = re.compile(r"^Ses(?P<session>0[1-5])[FM]_.+_(?P<letter>[FM])\d+$")
+# IEMOCAP ids are printable ASCII; anything else in one (U+FFFD from a byte that is not UTF-8,
+# a surrogate-escaped byte of a file name) is damage, not another utterance.
+_DAMAGED = re.compile(r"[^\x21-\x7e]")
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,17 @@ def speaker_of(utt_id: str) -> str | None:
     if match is None:
         return None
     return f"Ses{match['session']}{match['letter']}"
+
+
+def is_damaged(utt_id: str) -> bool:
+    """True when an id holds a character no IEMOCAP id has (see _DAMAGED)."""
+    return _DAMAGED.search(utt_id) is not None
+
+
+def printable(text: str) -> str:
+    """`text` as a log file or JSON can hold it: the bytes of a file name that is not UTF-8
+    (which Python holds as surrogate escapes) written as \\xNN."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 def iem4_emotion(emotion_raw: str, merge_exc: bool = True) -> str | None:
@@ -113,23 +138,49 @@ def _text_files(folder: Path) -> list[Path]:
     ]
 
 
-def _read_lines(path: Path, unreadable_files: list[str]) -> list[str]:
+@dataclass
+class Findings:
+    """What reading met that points at a damaged copy (for the summary and the warnings)."""
+
+    unreadable_files: list[str] = field(default_factory=list)
+    label_files_without_labels: list[str] = field(default_factory=list)
+    damaged_ids: list[str] = field(default_factory=list)  # "<file>:<line>: <id>", or a wav path
+    short_audio: list[str] = field(default_factory=list)  # wav path, its duration and span
+    audio_without_label: list[str] = field(default_factory=list)  # wav paths
+
+    def damaged(self, utt_id: str, path: Path, line_number: int | None = None) -> None:
+        """A damaged id, named by its file, line and the id as read; a wav's by its path."""
+        if line_number is None:
+            self.damaged_ids.append(printable(str(path)))
+        else:
+            self.damaged_ids.append(f"{printable(str(path))}:{line_number}: {printable(utt_id)}")
+
+
+def _read_lines(path: Path, findings: Findings) -> list[str] | None:
+    """The file's lines; None (warned, counted) when it cannot be read."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return handle.read().splitlines()
     except OSError as exc:
-        log.warning("%s: cannot read (%s); its lines are skipped", path, exc)
-        unreadable_files.append(str(path))
-        return []
+        log.warning("%s: cannot read (%s); its lines are skipped", printable(str(path)), exc)
+        findings.unreadable_files.append(printable(str(path)))
+        return None
 
 
-def read_label_lines(folder: Path, unreadable_files: list[str]) -> list[LabelLine]:
-    """Label lines of the EmoEvaluation files directly in `folder`; other lines are skipped."""
+def read_label_lines(folder: Path, findings: Findings) -> list[LabelLine]:
+    """Label lines of the EmoEvaluation files directly in `folder`; other lines are skipped.
+    A readable file without any label line is noted in `findings`."""
     labels = []
     for path in _text_files(folder):
-        for line in _read_lines(path, unreadable_files):
+        lines = _read_lines(path, findings)
+        if lines is None:
+            continue
+        before = len(labels)
+        for number, line in enumerate(lines, start=1):
             match = _LABEL_LINE.match(line.strip())
             if match:
+                if is_damaged(match["utt"]):
+                    findings.damaged(match["utt"], path, number)
                 labels.append(
                     LabelLine(
                         utt_id=match["utt"],
@@ -139,32 +190,63 @@ def read_label_lines(folder: Path, unreadable_files: list[str]) -> list[LabelLin
                         source=path,
                     )
                 )
+        if len(labels) == before:
+            findings.label_files_without_labels.append(printable(str(path)))
     return labels
 
 
-def read_transcripts(folder: Path, unreadable_files: list[str]) -> dict[str, str]:
-    """Utterance id -> raw transcript; turns that are not utterances (…_MXX0, no timestamp) skipped."""
+def read_transcripts(folder: Path, findings: Findings) -> dict[str, str]:
+    """Utterance id -> raw transcript; turns that are not utterances (…_MXX0, no timestamp)
+    skipped, lines whose id is damaged noted in `findings`."""
     transcripts: dict[str, str] = {}
     for path in _text_files(folder):
-        for line in _read_lines(path, unreadable_files):
+        for number, line in enumerate(_read_lines(path, findings) or (), start=1):
             match = _TRANSCRIPT_LINE.match(line.strip())
-            if match and speaker_of(match["utt"]) is not None:
+            if match is None:
+                continue
+            if is_damaged(match["utt"]):
+                findings.damaged(match["utt"], path, number)
+            elif speaker_of(match["utt"]) is not None:
                 transcripts.setdefault(match["utt"], match["text"].strip())
     return transcripts
 
 
-def index_audio(folder: Path) -> tuple[dict[str, Path], int]:
-    """Utterance id -> wav path under sentences/wav/<dialog>/, and the number of hidden files."""
-    audio: dict[str, Path] = {}
-    hidden = _count_hidden(folder)
+def _wav_entries(folder: Path) -> Iterator[os.DirEntry]:
+    """The visible wav files in the visible dialog folders of a sentences/wav folder."""
     for dialog in _visible_entries(folder):
-        if not dialog.is_dir():
-            continue
-        hidden += _count_hidden(Path(dialog.path))
-        for entry in _visible_entries(Path(dialog.path)):
-            if entry.name.lower().endswith(".wav") and entry.is_file():
-                audio.setdefault(entry.name[: -len(".wav")], Path(entry.path))
+        if dialog.is_dir():
+            for entry in _visible_entries(Path(dialog.path)):
+                if entry.name.lower().endswith(".wav") and entry.is_file():
+                    yield entry
+
+
+def index_audio(folder: Path, findings: Findings) -> tuple[dict[str, Path], int]:
+    """Utterance id -> wav path under sentences/wav/<dialog>/, and the number of hidden files;
+    a wav whose name is damaged is noted in `findings` (and indexed: no label names it)."""
+    audio: dict[str, Path] = {}
+    hidden = _count_hidden(folder) + sum(
+        _count_hidden(Path(e.path)) for e in _visible_entries(folder) if e.is_dir()
+    )
+    for entry in _wav_entries(folder):
+        utt_id = entry.name[: -len(".wav")]
+        if is_damaged(utt_id):
+            findings.damaged(utt_id, Path(entry.path))
+        audio.setdefault(utt_id, Path(entry.path))
     return audio, hidden
+
+
+def input_files(root: str | os.PathLike) -> list[str]:
+    """Every file parse_iemocap reads under `root` (label and transcription files, wavs), for
+    noticing an edit of the corpus; folders that do not exist are passed over."""
+    files = []
+    for session in SESSIONS:
+        folder = Path(root) / f"Session{session}"
+        for sub in ("dialog/EmoEvaluation", "dialog/transcriptions"):
+            if (folder / sub).is_dir():
+                files += map(str, _text_files(folder / sub))
+        if (folder / "sentences" / "wav").is_dir():
+            files += (entry.path for entry in _wav_entries(folder / "sentences" / "wav"))
+    return files
 
 
 def session_folders(root: str | os.PathLike) -> list[Path]:
@@ -216,19 +298,19 @@ def parse_iemocap(
     """
     root = Path(root)
     folders = session_folders(root)
-    unreadable_files: list[str] = []
+    findings = Findings()
     labels: list[LabelLine] = []
     transcripts: dict[str, str] = {}
     audio: dict[str, Path] = {}
     hidden_files = 0
     for folder in folders:
         emo_dir = folder / "dialog" / "EmoEvaluation"
-        labels += read_label_lines(emo_dir, unreadable_files)
+        labels += read_label_lines(emo_dir, findings)
         hidden_files += _count_hidden(emo_dir)
         trans_dir = folder / "dialog" / "transcriptions"
-        transcripts.update(read_transcripts(trans_dir, unreadable_files))
+        transcripts.update(read_transcripts(trans_dir, findings))
         hidden_files += _count_hidden(trans_dir)
-        session_audio, hidden = index_audio(folder / "sentences" / "wav")
+        session_audio, hidden = index_audio(folder / "sentences" / "wav", findings)
         audio.update(session_audio)
         hidden_files += hidden
     if not labels:
@@ -241,6 +323,9 @@ def parse_iemocap(
     labelled: set[str] = set()
     candidates: list[tuple[LabelLine, str, Path]] = []
     for label in labels:
+        if is_damaged(label.utt_id):  # (named in findings)
+            drops.drop("bad_utterance_id", printable(label.utt_id))
+            continue
         if speaker_of(label.utt_id) is None:
             drops.drop("bad_utterance_id", label.utt_id)
             continue
@@ -258,7 +343,8 @@ def parse_iemocap(
         else:
             candidates.append((label, emotion, audio[label.utt_id]))
     for utt_id in sorted(set(audio) - labelled):
-        drops.drop("audio_without_label", utt_id)
+        drops.drop("audio_without_label", printable(utt_id))
+        findings.audio_without_label.append(printable(str(audio[utt_id])))
 
     rows = []
     for label, emotion, path in tqdm(
@@ -267,18 +353,27 @@ def parse_iemocap(
         try:
             info = audio_info(path)
         except AudioError as exc:
-            log.warning("%s", exc)
+            log.warning("%s", printable(str(exc)))
             drops.drop("unreadable_audio", label.utt_id)
             continue
         if info.frames == 0:
-            log.warning("%s: empty audio (0 samples)", path)
+            log.warning("%s: empty audio (0 samples)", printable(str(path)))
             drops.drop("unreadable_audio", label.utt_id)
+            continue
+        span = label.end - label.start
+        if info.duration < span - SPAN_TOLERANCE_SECONDS:
+            findings.short_audio.append(
+                f"{printable(str(path))} ({info.duration:.3f} s of audio; its label "
+                f"[{label.start:.4f} - {label.end:.4f}] spans {span:.3f} s)"
+            )
+            drops.drop("audio_shorter_than_label", label.utt_id)
             continue
         rows.append(_manifest_row(label, emotion, transcripts[label.utt_id], path, info))
 
     frame = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
     frame = frame.sort_values("utt_id", kind="stable").reset_index(drop=True)
-    summary = _summary(root, frame, drops, merge_exc, len(labels), hidden_files, unreadable_files)
+    summary = _summary(root, frame, drops, merge_exc, len(labels), hidden_files, findings)
+    _warn_about_damage(root, findings)
     if summary["transcripts_with_digits"]:
         # The CTC alphabet has no digits and normalize_transcript drops them: "5" spoken as
         # FIVE would then score as an insertion against every model.
@@ -308,6 +403,47 @@ def parse_iemocap(
     if expected_speakers is not None:
         check_speakers(frame["speaker"].unique(), expected_speakers, root)
     return frame, summary
+
+
+def _warn_about_damage(root: Path, findings: Findings) -> None:
+    """A warning for each sign of a damaged copy of the corpus (the summary counts them)."""
+    for path in findings.label_files_without_labels:
+        log.warning(
+            "%s: no label line in this EmoEvaluation file (emptied or cut short?); its dialog's "
+            "utterances have no label and are left out",
+            path,
+        )
+    if findings.short_audio:
+        log.warning(
+            "IEMOCAP root '%s': %d wav files are shorter than their label's span by more than "
+            "%g s (cut short?) and are left out (audio_shorter_than_label): %s",
+            root,
+            len(findings.short_audio),
+            SPAN_TOLERANCE_SECONDS,
+            _first_named(findings.short_audio),
+        )
+    if findings.audio_without_label:
+        log.warning(
+            "IEMOCAP root '%s': %d wav files have no label line and are left out "
+            "(audio_without_label): %s",
+            root,
+            len(findings.audio_without_label),
+            _first_named(findings.audio_without_label),
+        )
+    if findings.damaged_ids:
+        log.warning(
+            "IEMOCAP root '%s': %d utterance ids hold bytes no IEMOCAP id has (a file that is not "
+            "UTF-8, or damaged in a copy); those lines and files are left out: %s",
+            root,
+            len(findings.damaged_ids),
+            _first_named(findings.damaged_ids),
+        )
+
+
+def _first_named(items: list[str]) -> str:
+    """The first EXAMPLES_PER_REASON of `items`, then how many more."""
+    more = len(items) - EXAMPLES_PER_REASON
+    return "; ".join(items[:EXAMPLES_PER_REASON] + ([f"and {more} more"] if more > 0 else []))
 
 
 def _manifest_row(label: LabelLine, emotion: str, transcript_raw: str, path: Path, info) -> dict:
@@ -349,7 +485,7 @@ def _summary(
     merge_exc: bool,
     label_lines: int,
     hidden_files: int,
-    unreadable_files: list[str],
+    findings: Findings,
 ) -> dict:
     def counts(column: str) -> dict[str, int]:
         return {str(k): int(v) for k, v in frame[column].value_counts().sort_index().items()}
@@ -379,5 +515,10 @@ def _summary(
         "unspellable_examples": frame.loc[has_unspellable, "utt_id"].head(5).tolist(),
         "duration_hours": round(float(frame["duration"].sum()) / 3600.0, 4),
         "hidden_files_skipped": hidden_files,
-        "unreadable_text_files": unreadable_files,
+        "unreadable_text_files": findings.unreadable_files,
+        "label_files_without_labels": findings.label_files_without_labels,
+        "short_audio_examples": findings.short_audio[:EXAMPLES_PER_REASON],
+        "audio_without_label_examples": findings.audio_without_label[:EXAMPLES_PER_REASON],
+        "damaged_ids": len(findings.damaged_ids),
+        "damaged_id_examples": findings.damaged_ids[:EXAMPLES_PER_REASON],
     }

@@ -172,14 +172,19 @@ def _ingest_file(
 def _pools(frame: pd.DataFrame, root: Path, seed: int, test_fraction: float) -> pd.Series:
     """Pool per row of `frame` (sorted by type, subset, name)."""
     pools = pd.Series("", index=frame.index, dtype=object)
+    counts = frame["type"].value_counts()
+    too_few = [kind for kind in sorted(NOISE_TYPES) if counts.get(kind, 0) < 2]
+    if too_few:  # every such type at once: one fix, one rerun
+        raise ValueError(
+            f"MUSAN root '{root}': "
+            + ", ".join(
+                f"'{kind}' has {counts.get(kind, 0)} usable wav file(s)" for kind in too_few
+            )
+            + "; at least 2 per type are needed for disjoint train and test pools"
+        )
     for type_index, kind in enumerate(sorted(NOISE_TYPES)):
         # One generator per type: a type's split does not depend on the other types' files.
         members = frame.index[frame["type"] == kind]
-        if len(members) < 2:
-            raise ValueError(
-                f"MUSAN root '{root}': '{kind}' has {len(members)} usable wav file(s); at least 2 "
-                "are needed for disjoint train and test pools"
-            )
         rng = np.random.default_rng([seed, type_index])
         pools[members] = split_pools(len(members), test_fraction, rng)
     return pools
