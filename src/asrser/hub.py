@@ -155,7 +155,7 @@ def fill_instructions(model: ConfiguredModel, command: str = "snakemake fetch_mo
     )
 
 
-def check_hub_models(config: Mapping, command: str = "snakemake fetch_models") -> None:
+def check_hub_models(config: Mapping, command: str = "snakemake fetch_models") -> list[str]:
     """Plan-time check of the hub models' folders, raising a one-line ConfigError that names the
     folder, the config key and `command` (what fills the folder):
 
@@ -163,8 +163,12 @@ def check_hub_models(config: Mapping, command: str = "snakemake fetch_models") -
       user's to remove or complete, never deleted here);
     - with the hub offline, a missing folder, or one fetched at another revision than the
       config's (which the fetch would replace), cannot be filled.
-    """
+
+    Returns warnings: online, a folder fetched at another revision is fetched again by the run
+    that fetched it (Snakemake knows its parameter), not by a run in another working directory
+    sharing models_dir, which the warning tells how to force."""
     offline = hub_offline()
+    warnings = []
     for model in hub_models(config):
         folder = Path(model.path)
         where = f"config key '{model.key}': the models folder '{folder}' of '{model.hub_id}'"
@@ -176,18 +180,27 @@ def check_hub_models(config: Mapping, command: str = "snakemake fetch_models") -
                     f"remove it and {fill_instructions(model, command)}"
                 )
             record = read_fetch_record(folder)
-            if offline and record and record.get("revision") != model.revision:
-                raise ConfigError(
+            if record and record.get("revision") != model.revision:
+                held = (
                     f"{where} holds revision '{record.get('revision')}' (commit "
                     f"{record.get('commit')}), the config asks for '{model.revision}' "
-                    f"({model.key.split('.')[0]}.revision) and the hub is offline: set the "
-                    f"revision back, or {fill_instructions(model, command)}"
+                    f"({model.key.split('.')[0]}.revision)"
+                )
+                if offline:
+                    raise ConfigError(
+                        f"{held} and the hub is offline: set the revision back, or "
+                        f"{fill_instructions(model, command)}"
+                    )
+                warnings.append(
+                    f"{held}: a run in the working directory that fetched it fetches it "
+                    f"again; from another one, run `{command} --forcerun fetch_model`"
                 )
         elif offline:
             raise ConfigError(
                 f"{where} is missing and the hub is offline (HF_HUB_OFFLINE or "
                 f"TRANSFORMERS_OFFLINE): {fill_instructions(model, command)}"
             )
+    return warnings
 
 
 # --------------------------------------------------------------------------------- fetching
