@@ -2,6 +2,7 @@
 #
 #   data      synthetic corpus (embedded default) -> IEMOCAP and MUSAN ingestion -> noisy corpora
 #             -> fold manifests
+#   models    the hub encoder and BERT fetched once into models_dir (config/paper.yaml)
 #   pretrain  the demo encoder (embedded default only; the paper fine-tunes a hub wav2vec2)
 #   train     3 models x 2 training conditions x 10 folds = 60 trainings
 #   evaluate  60 models x 7 test conditions = 420 evaluations
@@ -16,6 +17,7 @@ configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/models.smk"
 include: "rules/pretrain.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"

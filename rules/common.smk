@@ -1,9 +1,21 @@
 # Helpers shared by the rules: config validation, the study's dimensions, path builders.
 import contextlib
+import json
 import os
+import re
+import shlex
 
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
 from asrser.config import local_model_files, model_hparams, validate_config
+from asrser.hub import (
+    check_hub_models,
+    configured_model,
+    fetch_model,
+    hub_models,
+    hub_offline,
+)
+from asrser.logs import job_log
+from snakemake.logging import logger
 
 # Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job.
 config.update(
@@ -13,6 +25,34 @@ config.update(
         os.path.join(workflow.basedir, "config", "config.yaml"),
     )
 )
+
+# The encoder and BERT, and those of them fetched from the hub into config key models_dir.
+ENCODER = configured_model(config, "encoder")
+BERT = configured_model(config, "bert")
+HUB_MODELS = hub_models(config)
+
+
+def fetch_command():
+    """The command that fills the hub models' folders: fetch_models with this run's
+    --configfile and --config options (the parse checks the corpus roots too)."""
+    words = ["snakemake", "fetch_models"]
+    for path in workflow.overwrite_configfiles:
+        words += ["--configfile", str(path)]
+    overrides = (
+        workflow.config_settings.config
+    )  # --config alone (not the --configfile keys)
+    if overrides:
+        words.append("--config")
+        for key, value in overrides.items():
+            text = value if isinstance(value, str) else json.dumps(value)
+            words.append(shlex.quote(f"{key}={text}"))
+    return " ".join(words)
+
+
+# Before any job: a hub model's folder that is half-filled, or missing while the hub is offline,
+# fails the plan with one line naming the folder and how to fill it.
+for warning in check_hub_models(config, fetch_command()):
+    logger.warning(warning)
 
 FOLDS = list(config["speakers"])
 NOISY_CORPORA = [c for c in TEST_CONDITIONS if c != "clean"]
@@ -92,25 +132,63 @@ def musan_files_stamp(wildcards):
     return musan_stamp(config["musan_root"])
 
 
+def hub_model(wildcards):
+    return next(model for model in HUB_MODELS if model.hub_id == wildcards.hub_id)
+
+
+def hub_revision(wildcards):
+    """The revision fetch_model fetches (its param: a changed one fetches again)."""
+    return hub_model(wildcards).revision
+
+
+def hub_key(wildcards):
+    """The config key naming a fetched model, for fetch_model's messages."""
+    return hub_model(wildcards).key
+
+
+def fetch_logged(hub_id, folder, revision, key, log):
+    """fetch_model's job: asrser.hub.fetch_model, logged to the job's log file."""
+    with job_log(log):
+        fetch_model(hub_id, folder, revision=revision, key=key)
+
+
+def model_input(model):
+    """What a job that loads `model` (ENCODER, BERT) takes as input: a hub model's folder in
+    models_dir (fetch_model writes it first; a refetch, new at a new revision, reruns the job),
+    a local folder's files (new weights there rerun the job), nothing for a packaged model.
+    """
+    if model.hub_id is not None:
+        return model.path
+    return local_model_files(model.path)
+
+
 def encoder_input(wildcards=None):
-    """The pretrained demo encoder folder when this workflow builds it; a local model folder's
-    files (new weights there rerun the jobs); nothing for a hub id."""
+    """The pretrained demo encoder folder when this workflow builds it, else model_input."""
     if config["encoder"]["pretrain_demo"]:
         return config["encoder"]["name_or_path"]
-    return local_model_files(config["encoder"]["name_or_path"])
+    return model_input(ENCODER)
 
 
 def bert_input(wildcards):
-    """A joint training's BERT, when it is a local folder: its files."""
-    if wildcards.model != "joint":
-        return []
-    return local_model_files(config["bert"]["name_or_path"])
+    """A joint training's or evaluation's BERT (model_input); nothing for the baselines."""
+    return model_input(BERT) if wildcards.model == "joint" else []
+
+
+def joint_bert_input(wildcards=None):
+    """The BERT of the joint models a job evaluates among others (a fold's, the text oracle)."""
+    return model_input(BERT)
 
 
 def bert_settings(wildcards):
-    """Config key bert for the joint model; nothing for the baselines, which never load a BERT
-    (switching bert.finetune must not rerun them)."""
-    return config["bert"] if wildcards.model == "joint" else {}
+    """What a joint training reads of config key bert: the folder or name it loads (a hub model
+    from its folder in models_dir, with its hub id) and finetune; nothing for the baselines,
+    which never load a BERT (switching bert.finetune must not rerun them)."""
+    if wildcards.model != "joint":
+        return {}
+    settings = {"name_or_path": BERT.path, "finetune": config["bert"]["finetune"]}
+    if BERT.hub_id is not None:
+        settings["hub_id"] = BERT.hub_id
+    return settings
 
 
 def data_targets():

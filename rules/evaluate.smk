@@ -12,6 +12,7 @@ if config["evaluation"]["jobs"] == "per_model":
                 "results/data/folds/{{fold}}/test_{condition}.csv",
                 condition=TEST_CONDITIONS,
             ),
+            bert=bert_input,
         output:
             predictions=expand(
                 "results/eval/{{model}}-{{train}}/{{fold}}/{condition}/predictions.csv",
@@ -53,6 +54,7 @@ elif config["evaluation"]["jobs"] == "per_fold":
                 "results/data/folds/{{fold}}/test_{condition}.csv",
                 condition=TEST_CONDITIONS,
             ),
+            bert=joint_bert_input,
         output:
             predictions=fold_eval_outputs("predictions.csv"),
             metrics=fold_eval_outputs("metrics.json"),
@@ -83,6 +85,7 @@ else:
         input:
             model="results/models/{model}-{train}/{fold}/model",
             manifests="results/data/folds/{fold}/test_{condition}.csv",
+            bert=bert_input,
         output:
             predictions="results/eval/{model}-{train}/{fold}/{condition}/predictions.csv",
             metrics="results/eval/{model}-{train}/{fold}/{condition}/metrics.json",
@@ -125,7 +128,7 @@ rule score_start_encoder:
         mem_mb=job_resources("evaluate")["mem_mb"],
         runtime=job_resources("evaluate")["runtime"],
     params:
-        encoder=config["encoder"]["name_or_path"],
+        encoder=ENCODER.path,
         device=config["device"],
         max_batch_seconds=config["evaluation"]["max_batch_seconds"],
     script:

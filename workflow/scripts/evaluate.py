@@ -1,7 +1,8 @@
 """Snakemake script: score trained models on one or several test conditions.
 
 input:  model (folder) or models (folders: evaluation.jobs per_fold), manifests (one test
-        manifest per condition, in params.conditions order)
+        manifest per condition, in params.conditions order), bert (the joint models' BERT folder
+        or files, which they reload offline; nothing for a packaged BERT)
 output: predictions, metrics (one each per model and condition, models outer); log: the same
 params: conditions, hparams (config evaluation), device
 """
@@ -14,6 +15,10 @@ import psutil
 
 # Start-up is measured from the process's birth: interpreter, Snakemake preamble, imports, model.
 PROCESS_STARTED = psutil.Process().create_time()
+
+from asrser.hub import work_offline  # noqa: E402
+
+work_offline()  # before transformers is imported: an evaluation job never reaches the hub
 
 from asrser.evaluate import evaluate_model  # noqa: E402
 from asrser.logs import job_log  # noqa: E402

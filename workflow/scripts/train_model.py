@@ -1,17 +1,22 @@
 """Snakemake script: fine-tune one model ({model}) on one fold's {train} training split.
 
-input:  train, valid (fold manifests), encoder (the pretrained demo encoder folder, a local
-        encoder folder's files, or nothing), bert (a local BERT folder's files, or nothing)
-output: model (folder), history (CSV), curves (PNG)
-params: checkpoint_dir, encoder (config encoder.name_or_path), bert (config bert; empty but for
-        the joint model), hparams (config train, for this model type), device,
-        max_utterance_seconds (config data.max_utterance_seconds)
+input:  train, valid (fold manifests), encoder (the pretrained demo encoder folder, a hub
+        encoder's folder in models_dir, a local encoder folder's files, or nothing), bert (the
+        same for the joint model's BERT)
+output: model (folder, with provenance.json), history (CSV), curves (PNG)
+params: checkpoint_dir, encoder (the folder or name it loads), bert (name_or_path, finetune and,
+        for a hub model, hub_id; empty but for the joint model), hparams (config train, for this
+        model type), device, max_utterance_seconds (config data.max_utterance_seconds)
 """
 
-from transformers.utils import logging as transformers_logging
+from asrser.hub import work_offline
 
-from asrser.logs import job_log
-from asrser.train import train
+work_offline()  # before transformers is imported: a training job never reaches the hub
+
+from transformers.utils import logging as transformers_logging  # noqa: E402
+
+from asrser.logs import job_log  # noqa: E402
+from asrser.train import train  # noqa: E402
 
 transformers_logging.disable_progress_bar()  # "Loading weights" bars would swamp the log
 params = snakemake.params
@@ -31,4 +36,5 @@ with job_log(snakemake.log[0]):
         bert_name_or_path=params.bert.get("name_or_path"),
         bert_finetune=params.bert.get("finetune", False),
         max_utterance_seconds=params.max_utterance_seconds,
+        bert_hub_id=params.bert.get("hub_id"),
     )

@@ -17,7 +17,8 @@ from asrser import EMOTIONS, MODEL_TYPES
 @strict
 class AsrSerConfig(PreTrainedConfig):
     """task: "asr" (encoder + CTC), "ser" (encoder + mean pooling + MLP) or "joint" (both, with
-    BERT on the ASR hypotheses); alpha weighs the joint loss alpha*CE + (1-alpha)*CTC."""
+    BERT on the ASR hypotheses); alpha weighs the joint loss alpha*CE + (1-alpha)*CTC; dropout is
+    the emotion heads'."""
 
     model_type = "asrser"
     sub_configs_defaults = {
@@ -34,15 +35,22 @@ class AsrSerConfig(PreTrainedConfig):
     freeze_feature_encoder: bool = True
     ctc_vocabulary: dict | None = None  # CTCVocabulary.to_dict() of the encoder's tokenizer
     bert_config: PreTrainedConfig | dict | None = None
+    # The BERT as configured: a hub id, "package:NAME" or a folder. For a hub model also the
+    # commit it was fetched at and the folder it was loaded from, so that a frozen BERT reloads
+    # offline from there (asrser.models.text_encoder.frozen_bert_source).
     bert_name_or_path: str | None = None
+    bert_revision: str | None = None
+    bert_folder: str | None = None
     bert_finetune: bool = False
     bert_max_tokens: int = 256
     emotions: list[str] | tuple[str, ...] = EMOTIONS
     ser_hidden_size: int = 256
     fusion_size: int = 256
     fusion_ff_size: int = 512
-    dropout: float = 0.1
-    alpha: float = 0.1
+    # What the model type uses: None where it uses none (alpha: joint only; the heads' dropout:
+    # ser and joint), so that config.json never shows a value that played no part.
+    dropout: float | None = 0.1
+    alpha: float | None = 0.1
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
@@ -54,9 +62,13 @@ class AsrSerConfig(PreTrainedConfig):
     def validate_architecture(self):
         if self.task not in MODEL_TYPES:
             raise ValueError(f"task must be one of {MODEL_TYPES}, got '{self.task}'")
-        if not 0.0 <= self.alpha <= 1.0:
+        if self.task == "joint" and self.alpha is None:
+            raise ValueError("the joint model needs alpha")
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must lie in [0, 1], got {self.alpha}")
-        if not 0.0 <= self.dropout < 1.0:
+        if self.task != "asr" and self.dropout is None:
+            raise ValueError(f"the {self.task} model's heads need a dropout")
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
         if self.task == "joint" and not self.bert_name_or_path:
             raise ValueError("the joint model needs bert_name_or_path")

@@ -17,6 +17,7 @@ from torch import Tensor
 
 from asrser import EMOTIONS, SAMPLE_RATE
 from asrser.config import is_local_model_path
+from asrser.model_files import IncompleteModelError, check_model_folder
 from asrser.models.fbank import vectorized_front_end
 from asrser.tensors import aligned
 from asrser.text import normalize_transcript
@@ -38,6 +39,15 @@ def check_model_location(name_or_path: str, what: str = "model") -> None:
         raise ModelLoadError(
             f"{what} '{name}' does not exist; expected a saved model folder or a hub model id"
         )
+
+
+def check_model_files(folder: str | Path, what: str = "model") -> None:
+    """A ModelLoadError on one line unless `folder` holds a complete model (asrser.model_files):
+    a half-copied or truncated folder is never loaded."""
+    try:
+        check_model_folder(folder, what=what)
+    except IncompleteModelError as error:
+        raise ModelLoadError(str(error)) from None
 
 
 def load_processor(name_or_path: str):

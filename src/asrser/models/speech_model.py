@@ -13,8 +13,12 @@ length function the frame masks. `build_model` starts from a pretrained encoder 
 `save_model` / `load_model` round-trip a trained model through save_pretrained / from_pretrained.
 
 A frozen BERT is not written into model.safetensors (20 joint models would each carry a copy of
-the same 90-440 MB): the config keeps its name and from_pretrained reloads it from there. A
-fine-tuned BERT is part of the trained weights and is saved (and restored) with them.
+the same 90-440 MB): the config keeps its name, resolved commit and folder, and from_pretrained
+reloads it from there (asrser.models.text_encoder.bert_source). A fine-tuned BERT is part of the
+trained weights and is saved (and restored) with them.
+
+The config records the alpha and head dropout a model type uses, and null for those it does not
+(alpha outside the joint model, the heads' dropout in the ASR baseline).
 """
 
 from __future__ import annotations
@@ -31,13 +35,27 @@ from transformers import AutoConfig, AutoModel, AutoModelForCTC, PreTrainedModel
 
 from asrser import MODEL_TYPES
 from asrser.config import resolve_pretrained
-from asrser.io import atomic_dir
+from asrser.hub import read_fetch_record
+from asrser.io import atomic_dir, write_json
 from asrser.models.configuration import AsrSerConfig
 from asrser.models.ctc import CTCVocabulary, ctc_loss, greedy_decode
 from asrser.models.heads import FeedForwardSkip, SerHead
 from asrser.models.pooling import encoder_output_lengths, masked_mean
-from asrser.models.processing import Batch, ModelLoadError, check_model_location, load_processor
-from asrser.models.text_encoder import SentenceEncoder, load_bert_model, load_bert_tokenizer
+from asrser.models.processing import (
+    Batch,
+    ModelLoadError,
+    check_model_files,
+    check_model_location,
+    load_processor,
+)
+from asrser.models.text_encoder import (
+    SentenceEncoder,
+    bert_origin,
+    load_bert_model,
+    load_bert_tokenizer,
+    load_recorded_bert,
+    load_recorded_tokenizer,
+)
 
 # Keys build_model accepts as **hparams (AsrSerConfig fields a user may set).
 HPARAMS = (
@@ -115,7 +133,7 @@ class AsrSerModel(PreTrainedModel):
                 # Architecture only: from_pretrained fills in the saved fine-tuned weights.
                 text_encoder = SentenceEncoder(
                     AutoModel.from_config(config.bert_config),
-                    load_bert_tokenizer(config.bert_name_or_path),
+                    load_recorded_tokenizer(*_recorded_bert(config)),
                     finetune=True,
                     max_tokens=config.bert_max_tokens,
                 )
@@ -150,11 +168,12 @@ class AsrSerModel(PreTrainedModel):
             }
 
     def load_text_encoder(self) -> None:
-        """Load the frozen BERT named in the config (from_pretrained does this automatically)
+        """Load the frozen BERT the config records (from_pretrained does this automatically)
         onto the encoder's device."""
+        bert, tokenizer = load_recorded_bert(*_recorded_bert(self.config))
         text_encoder = SentenceEncoder(
-            load_bert_model(self.config.bert_name_or_path),
-            load_bert_tokenizer(self.config.bert_name_or_path),
+            bert,
+            tokenizer,
             finetune=False,
             max_tokens=self.config.bert_max_tokens,
         )
@@ -295,6 +314,11 @@ class AsrSerModel(PreTrainedModel):
         return {"transcripts": out.hypotheses, "emotion_probs": probs}
 
 
+def _recorded_bert(config: AsrSerConfig) -> tuple[str, str | None, str | None]:
+    """(name, commit, folder) of the BERT a joint model's config records."""
+    return config.bert_name_or_path, config.bert_revision, config.bert_folder
+
+
 def _encoder_output_size(encoder_config) -> int:
     if getattr(encoder_config, "add_adapter", False):
         return encoder_config.output_hidden_size
@@ -310,6 +334,8 @@ def load_ctc_encoder(name_or_path: str, **config_overrides) -> PreTrainedModel:
     """AutoModelForCTC.from_pretrained, with a ModelLoadError naming the model on failure."""
     path = resolve_pretrained(str(name_or_path))
     check_model_location(path, "encoder")
+    if Path(path).expanduser().is_dir():
+        check_model_files(Path(path).expanduser(), what="encoder")
     try:
         return AutoModelForCTC.from_pretrained(path, **config_overrides)
     except Exception as error:
@@ -328,17 +354,25 @@ def _check_processor_matches(processor, vocab_size: int, where: str) -> None:
         )
 
 
+# HPARAMS that only some model types use; the others record None (see the module doc).
+TASK_HPARAMS = {"alpha": ("joint",), "dropout": ("ser", "joint")}
+
+
 def build_model(
     task: str,
     encoder_name_or_path: str,
     bert_name_or_path: str | None = None,
     encoder_overrides: dict | None = None,
+    bert_hub_id: str | None = None,
     **hparams,
 ) -> tuple[AsrSerModel, object]:
     """A new model for `task` around the pretrained CTC encoder (and, for joint, the BERT).
 
     encoder_overrides: encoder config values to change on load (e.g. mask_time_prob, layerdrop).
-    hparams: any of HPARAMS. Returns (model, processor) with the model in training mode."""
+    bert_hub_id: the hub id of a BERT folder filled by hand (a fetched one records its own), kept
+    in the config so the frozen BERT can be found again elsewhere. hparams: any of HPARAMS;
+    alpha and dropout are recorded only for the model types that use them. Returns (model,
+    processor) with the model in training mode."""
     if task not in MODEL_TYPES:
         raise ValueError(f"task must be one of {MODEL_TYPES}, got '{task}'")
     unknown = sorted(set(hparams) - set(HPARAMS))
@@ -348,8 +382,12 @@ def build_model(
     processor = load_processor(resolve_pretrained(str(encoder_name_or_path)))
     _check_processor_matches(processor, encoder.config.vocab_size, encoder_name_or_path)
 
+    for name, tasks in TASK_HPARAMS.items():
+        if task not in tasks:
+            hparams[name] = None
     text_encoder = None
     bert_config = None
+    origin = {}
     if task == "joint":
         if not bert_name_or_path:
             raise ValueError(
@@ -362,19 +400,20 @@ def build_model(
             max_tokens=int(hparams.get("bert_max_tokens", 256)),
         )
         bert_config = text_encoder.bert.config.to_dict()
+        origin = bert_origin(bert_name_or_path, bert_hub_id)
 
     config = AsrSerConfig(
         task=task,
         encoder_config=encoder.config,
         # Else the new config's default (None) would be pushed down onto the encoder's config.
         attn_implementation=encoder.config._attn_implementation,
-        encoder_name_or_path=str(encoder_name_or_path),
+        encoder_name_or_path=_encoder_name(encoder_name_or_path),
         pass_attention_mask=bool(
             getattr(processor.feature_extractor, "return_attention_mask", True)
         ),
         ctc_vocabulary=CTCVocabulary.from_tokenizer(processor.tokenizer).to_dict(),
         bert_config=bert_config,
-        bert_name_or_path=bert_name_or_path if task == "joint" else None,
+        **origin,
         **hparams,
     )
     model = AsrSerModel(config, encoder=encoder, text_encoder=text_encoder)
@@ -382,12 +421,24 @@ def build_model(
     return model, processor
 
 
-def save_model(model: AsrSerModel, processor, out_dir: str | Path) -> Path:
-    """save_pretrained the model and its processor into one folder (atomically)."""
+def _encoder_name(name_or_path: str) -> str:
+    """The encoder as config.json names it: a fetched folder's hub id, else the name given."""
+    folder = Path(resolve_pretrained(str(name_or_path))).expanduser()
+    record = read_fetch_record(folder) if folder.is_dir() else None
+    return (record or {}).get("hub_id") or str(name_or_path)
+
+
+def save_model(
+    model: AsrSerModel, processor, out_dir: str | Path, extra_json: dict | None = None
+) -> Path:
+    """save_pretrained the model and its processor into one folder (atomically), with
+    `extra_json` ({file name: object}, e.g. provenance.json) written into it as JSON."""
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         model.save_pretrained(tmp)
         processor.save_pretrained(tmp)
+        for name, content in (extra_json or {}).items():
+            write_json(tmp / name, content)
     return out_dir
 
 
@@ -405,6 +456,7 @@ def load_model(model_dir: str | Path, device: str | torch.device | None = None):
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise ModelLoadError(f"'{model_dir}' is not a saved model folder (no config.json)")
+    check_model_files(model_dir, what="trained model")
     processor = load_processor(model_dir)
     model_type = _saved_model_type(model_dir)
     if model_type != AsrSerConfig.model_type:
