@@ -24,7 +24,7 @@ endif
 REQUIRE_PYTHON = if ! $(PYTHON) $(USABLE) 2>/dev/null; then echo "make: no usable Python 3.11-3.13" \
 	"among $(or $(PYTHON),$(SUPPORTED_PYTHONS)); install one (with venv) or set PYTHON=..." >&2; exit 1; fi
 
-.PHONY: demo test test-fast lint bench test-cluster clean-results venv
+.PHONY: demo test test-fast lint bench test-cluster check-wheels clean-results venv
 
 $(STAMP): pyproject.toml
 	@$(REQUIRE_PYTHON)
@@ -56,6 +56,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Without the venv: every pin has a wheel for every supported Python (reads the index only).
+check-wheels:
+	@$(REQUIRE_PYTHON)
+	$(PYTHON) tests/wheels/check_wheels.py
 
 test-cluster: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/cluster/run_slurm_test.sh
