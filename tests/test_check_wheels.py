@@ -207,6 +207,34 @@ def test_both_index_formats_are_read_alike():
     assert from_json[0].requires_python == ">=3.11" and from_json[1].yanked is False
 
 
+def test_a_compressed_json_page_is_read(monkeypatch):
+    """PyPI answers in PEP 691 JSON, gzip-compressed when asked to."""
+    import email.message
+    import gzip
+    import io
+
+    body = json.dumps({"files": [{"filename": "demo-1.0-py3-none-any.whl", "yanked": False}]})
+    headers = email.message.Message()
+    headers["Content-Type"] = check_wheels.JSON_SIMPLE
+    headers["Content-Encoding"] = "gzip"
+    asked = {}
+
+    class Response(io.BytesIO):
+        def __init__(self, request):
+            asked.update(url=request.full_url, headers=dict(request.header_items()))
+            super().__init__(gzip.compress(body.encode()))
+            self.headers = headers
+
+    monkeypatch.setattr(
+        check_wheels.urllib.request, "urlopen", lambda request, timeout: Response(request)
+    )
+    files = check_wheels.fetch_files("https://pypi.example/simple", "demo")
+    assert files == [check_wheels.IndexFile("demo-1.0-py3-none-any.whl", None, False)]
+    assert asked["url"] == "https://pypi.example/simple/demo/"
+    assert asked["headers"]["Accept-encoding"] == "gzip"
+    assert asked["headers"]["Accept"].startswith(check_wheels.JSON_SIMPLE)
+
+
 def test_a_pin_that_is_not_exact_is_refused_by_name(tmp_path):
     pyproject = write_pyproject(tmp_path / "pyproject.toml", ["torch>=2.11"])
     with pytest.raises(SystemExit, match=r"'torch>=2.11' is not an exact pin"):

@@ -12,8 +12,8 @@ wheels count. The tags and version rules are those of ``packaging``, the library
 (pip's vendored copy where ``packaging`` is not installed), so no full install is needed: any
 Python >= 3.11 with pip will do.
 
-This reads the index pages only (a few hundred kB), where ``pip download --only-binary`` would
-fetch every wheel, torch's 530 MB one once per Python. The index is PyPI unless --index-url names
+This reads the index pages only (about 14 MB uncompressed, once for all Pythons), where
+``pip download --only-binary`` would fetch every wheel, torch's 530 MB one once per Python. The index is PyPI unless --index-url names
 another (a mirror that serves the simple API); pip's own configuration is not read, so a local
 find-links folder or extra index cannot stand in for a wheel that the index lacks.
 """
@@ -21,6 +21,7 @@ find-links folder or extra index cannot stand in for a wheel that the index lack
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import sys
@@ -155,14 +156,17 @@ def fetch_files(index_url: str, name: str, timeout: float = 60) -> list[IndexFil
     url = urljoin(index_url.rstrip("/") + "/", f"{name}/")
     if url.startswith("file:"):  # a local index folder, as pip reads one: its index.html
         url += "index.html"
-    request = urllib.request.Request(url, headers={"Accept": f"{JSON_SIMPLE}, text/html;q=0.1"})
+    headers = {"Accept": f"{JSON_SIMPLE}, text/html;q=0.1", "Accept-Encoding": "gzip"}
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             content_type = response.headers.get_content_type()
-            body = response.read().decode("utf-8")
+            body = response.read()
+            if response.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
     except OSError as error:  # urllib's errors included
         raise IndexUnreadable(f"{url}: {error}") from error
-    return parse_listing(body, content_type)
+    return parse_listing(body.decode("utf-8"), content_type)
 
 
 def parse_listing(body: str, content_type: str) -> list[IndexFile]:
