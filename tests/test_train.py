@@ -372,6 +372,18 @@ def test_training_lowers_the_loss_and_writes_outputs(data, encoders, tmp_path, k
     assert model.task == "asr"
 
 
+def test_a_new_ctc_head_trains_at_the_heads_learning_rate(data, encoders, tmp_path):
+    hparams = {"epochs": 1, "ctc_head": "new"}
+    run_training(data, encoders["wav2vec2"], tmp_path / "asr", task="asr", hparams=hparams)
+    history = pd.read_csv(tmp_path / "asr" / "history.csv")
+    assert (history["lr_heads"] > history["lr_encoder"]).all()  # the fresh head is a head
+    assert np.isfinite(history["train_loss"]).all()
+    assert load_model(tmp_path / "asr" / "model")[0].config.ctc_head == "new"
+    # The SER baseline has no CTC branch: the key does not reach its model.
+    run_training(data, encoders["wav2vec2"], tmp_path / "ser", task="ser", hparams=hparams)
+    assert load_model(tmp_path / "ser" / "model")[0].config.ctc_head == "reuse"
+
+
 @pytest.mark.parametrize("task", ["ser", "joint"])
 def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
     # alpha (the config's, not the model's default 0.1) weighs the joint model's two losses.

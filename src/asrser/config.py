@@ -310,7 +310,7 @@ def resolve_pretrained(name_or_path: str) -> str:
 # the baseline trainings it cannot change (40 GPU trainings on the real study).
 UNUSED_TRAIN_KEYS = {
     "asr": ("alpha", "head_dropout", "head_warmup_steps", "head_warmup_lr"),
-    "ser": ("alpha",),
+    "ser": ("alpha", "ctc_head"),  # the SER baseline has no CTC branch
     "joint": (),
 }
 

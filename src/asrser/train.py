@@ -742,6 +742,8 @@ def train(
     hparams_for_model = {"alpha": config.alpha, "dropout": config.head_dropout}
     if task == "joint":
         hparams_for_model["bert_finetune"] = bert_finetune
+    if task in TEXT_TASKS:
+        hparams_for_model["ctc_head"] = config.ctc_head
     model, processor = build_model(
         task,
         init,

@@ -1,6 +1,7 @@
 """The ASR baseline, the SER baseline and the joint ASR-SER model: one PreTrainedModel class.
 
-    asr:   encoder -> CTC head (the encoder's own lm_head) -> CTC loss; greedy decoding
+    asr:   encoder -> CTC head (the encoder's own lm_head, pretrained or, with ctc_head "new",
+           freshly initialised) -> CTC loss; greedy decoding
     ser:   encoder -> mean over valid frames -> MLP -> 4 emotions (cross-entropy)
     joint: shared encoder -> CTC branch as asr; the batch's greedy hypotheses (no gradient through
            decoding) -> BERT sentence embedding; acoustic pooled embedding and linguistic
@@ -51,6 +52,7 @@ HPARAMS = (
     "alpha",
     "freeze_feature_encoder",
     "initializer_range",
+    "ctc_head",
 )
 
 
@@ -187,8 +189,12 @@ class AsrSerModel(PreTrainedModel):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """Trainable parameters for separate learning rates: "encoder" (the pretrained wav2vec2
         including its CTC head, and BERT when fine-tuned) and "heads" (the new SER / fusion
-        layers). Frozen parts (conv feature encoder, frozen BERT, SER's unused CTC head) are left out."""
+        layers, and a CTC head initialised afresh, ctc_head "new"). Frozen parts (conv feature
+        encoder, frozen BERT, SER's unused CTC head) are left out."""
         pretrained = list(self.encoder.parameters())
+        if self.config.ctc_head == "new" and self.task != "ser":
+            fresh = {id(p) for p in self.encoder.lm_head.parameters()}
+            pretrained = [p for p in pretrained if id(p) not in fresh]
         if self.text_encoder is not None and self.config.bert_finetune:
             pretrained += list(self.text_encoder.parameters())
         pretrained_ids = {id(p) for p in pretrained}
@@ -338,7 +344,9 @@ def build_model(
     """A new model for `task` around the pretrained CTC encoder (and, for joint, the BERT).
 
     encoder_overrides: encoder config values to change on load (e.g. mask_time_prob, layerdrop).
-    hparams: any of HPARAMS. Returns (model, processor) with the model in training mode."""
+    hparams: any of HPARAMS; ctc_head "new" (asr, joint) initialises the encoder's lm_head afresh
+    (torch's default initialisation of a linear layer, drawn from torch's global generator).
+    Returns (model, processor) with the model in training mode."""
     if task not in MODEL_TYPES:
         raise ValueError(f"task must be one of {MODEL_TYPES}, got '{task}'")
     unknown = sorted(set(hparams) - set(HPARAMS))
@@ -378,6 +386,9 @@ def build_model(
         **hparams,
     )
     model = AsrSerModel(config, encoder=encoder, text_encoder=text_encoder)
+    if config.ctc_head == "new" and task != "ser":
+        # SpeechBrain's CTC recipes train a fresh output layer on top of the encoder.
+        model.encoder.lm_head.reset_parameters()
     model.train()
     return model, processor
 
