@@ -3,19 +3,26 @@
 input:  train, valid (fold manifests), encoder (the pretrained demo encoder folder, a local
         encoder folder's files, or nothing), bert (a local BERT folder's files, or nothing)
 output: model (folder), history (CSV), curves (PNG)
-params: checkpoint_dir, encoder (config encoder.name_or_path), bert (config bert; empty but for
-        the joint model), hparams (config train, for this model type), device,
-        max_utterance_seconds (config data.max_utterance_seconds)
+params: encoder (config encoder.name_or_path), bert (config bert; empty but for the joint
+        model), hparams (config train, for this model type), device, max_utterance_seconds
+        (config data.max_utterance_seconds)
+config: checkpoint_root (where the resume points go, expanded on this machine: not a parameter,
+        so that moving it reruns nothing)
 """
 
 from transformers.utils import logging as transformers_logging
 
+from asrser.checkpoint_root import job_checkpoint_dir
 from asrser.logs import job_log
 from asrser.train import train
 
 transformers_logging.disable_progress_bar()  # "Loading weights" bars would swamp the log
 params = snakemake.params
+wildcards = snakemake.wildcards
 with job_log(snakemake.log[0]):
+    checkpoint_dir = job_checkpoint_dir(
+        snakemake.config["checkpoint_root"], f"{wildcards.model}-{wildcards.train}", wildcards.fold
+    )
     train(
         manifest_train=snakemake.input.train,
         manifest_valid=snakemake.input.valid,
@@ -24,7 +31,7 @@ with job_log(snakemake.log[0]):
         out_model_dir=snakemake.output.model,
         history_path=snakemake.output.history,
         curves_path=snakemake.output.curves,
-        checkpoint_dir=params.checkpoint_dir,
+        checkpoint_dir=checkpoint_dir,
         hparams=params.hparams,
         threads=snakemake.threads,
         device=params.device,
