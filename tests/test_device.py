@@ -94,7 +94,7 @@ def test_a_driver_too_old_for_the_torch_build_is_a_one_line_error(gpu_node, monk
     assert "NVIDIA driver: 535.104.05" in message
     # What to do: the wheels for CUDA 12 drivers, or the CPU on purpose.
     assert "--index-url https://download.pytorch.org/whl/cu126" in message and "cu128" in message
-    assert f"pip install torch=={torch.__version__.split('+')[0]}" in message
+    assert f"pip install torch=={torch.__version__.split('+')[0]}+cu126" in message
     assert "or set config key 'device' to cpu deliberately" in message
 
 

@@ -69,11 +69,13 @@ def driver_version() -> str | None:
     return lines[0].strip() if done.returncode == 0 and lines else None
 
 
-def _torch_pins() -> str:
-    """`torch==X torchaudio==Y` of this installation, without the local build tag (+cu130)."""
-    pins = [f"torch=={torch.__version__.split('+')[0]}"]
+def _torch_pins(build: str = "cu126") -> str:
+    """`torch==X+cu126 torchaudio==Y+cu126` for this installation's versions. The local tag
+    matters: an installed PyPI build satisfies a plain torch==X, and pip would keep it."""
+    pins = [f"torch=={torch.__version__.split('+')[0]}+{build}"]
     with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-        pins.append(f"torchaudio=={importlib.metadata.version('torchaudio').split('+')[0]}")
+        version = importlib.metadata.version("torchaudio").split("+")[0]
+        pins.append(f"torchaudio=={version}+{build}")
     return " ".join(pins)
 
 
