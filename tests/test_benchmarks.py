@@ -17,6 +17,7 @@ SMALLEST = {
     "bench_evaluation.py": ["--utterances", "4", "--conditions", "1"],
     "bench_prediction_resume.py": ["--files", "12"],
     "bench_significance.py": ["--utterances", "200", "--resamples", "50"],
+    "bench_paper_size.py": ["--tiny", "--tasks", "joint", "--seconds", "3", "--threads", "1"],
     # These two measure the finished demo (minutes of work): only their arguments are parsed.
     "bench_pretrain_budget.py": ["--help"],
     "bench_segmentation.py": ["--help"],
