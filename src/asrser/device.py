@@ -325,7 +325,7 @@ def check_gpu(option: str = "config key 'device'") -> GpuReport:
     )
 
 
-# --------------------------------------------------------------------------------- CPU, autocast
+# ---------------------------------------------------------------------- CPU threads and autocast
 def set_cpu_threads(threads: int) -> None:
     """Torch computes with `threads` threads; numpy's BLAS with one.
 
