@@ -666,6 +666,25 @@ def test_a_crafted_checkpoint_file_is_ignored_never_executed(
     assert not checkpoints.exists()
 
 
+def test_a_resume_point_that_does_not_fit_the_run_is_ignored(data, encoders, tmp_path, caplog):
+    """Right format and fingerprint, but optimizer groups of another model: nothing is loaded
+    (a half-loaded model could not start afresh)."""
+
+    def terminate(epoch, step):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(SystemExit):
+        run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1}, on_step=terminate)
+    resume = tmp_path / "checkpoints" / "resume.pt"
+    state = torch.load(resume, weights_only=True)
+    state["optimizer"]["param_groups"] = state["optimizer"]["param_groups"][:1]
+    torch.save(state, resume)
+    with caplog.at_level("WARNING", logger="asrser.train"):
+        result = run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1})
+    assert "does not fit this model: starting afresh" in caplog.text
+    assert result.resumed_from is None
+
+
 def test_a_resume_point_naming_a_file_elsewhere_is_ignored(data, encoders, tmp_path, caplog):
     def terminate(epoch, step):
         os.kill(os.getpid(), signal.SIGTERM)

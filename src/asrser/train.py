@@ -21,8 +21,8 @@ step, and the batches of epoch e depend on (seed, e) only. A checkpoint therefor
 weights, the optimizer, the position and the bookkeeping (asrser.training_checkpoint, in
 `checkpoint_dir`: each set of weights stored once, every file read without running code). One is
 written after every epoch and, on SIGTERM (Slurm's time limit), at the next batch boundary before
-exiting with status 143; a rerun continues from it and ends with the same weights as an uninterrupted run
-(same device and thread count; on CUDA only up to the CTC loss's backward, which PyTorch documents
+exiting with status 143; a rerun continues from it and ends with the same weights as an
+uninterrupted run (same device and thread count; on CUDA only up to the CTC loss's backward, which PyTorch documents
 as not deterministic there, so the ASR and joint models' weights may differ slightly). After a
 SIGKILL the rerun restarts the unfinished epoch from the last epoch checkpoint. A checkpoint
 written by different settings, data, or encoder or BERT weights is discarded, with a log line.
@@ -226,6 +226,14 @@ class Progress:
     epoch_totals: dict = field(default_factory=dict)  # running sums of the unfinished epoch
 
 
+def _group_sizes(optimizer_state) -> list[int] | None:
+    """Parameters per group of an optimizer state dict; None when it is not one."""
+    groups = optimizer_state.get("param_groups") if isinstance(optimizer_state, dict) else None
+    if not isinstance(groups, list) or not all(isinstance(group, dict) for group in groups):
+        return None
+    return [len(group.get("params", ())) for group in groups]
+
+
 # ---------------------------------------------------------------------------------------- fit
 @dataclass
 class FitResult:
@@ -332,11 +340,14 @@ class Trainer:
         return position
 
     def _fits(self, point: ResumePoint) -> bool:
-        """The resume point's weights and progress have this model's names and shapes (checked
-        before anything is loaded: a partial load would leave the model half replaced)."""
+        """The resume point's weights, optimizer groups and progress have this run's names and
+        shapes (checked before anything is loaded: a partial load would leave the model half
+        replaced)."""
         own = self.model.checkpoint_state_dict()
         state = point.model_state
         fits = state.keys() == own.keys() and all(state[key].shape == own[key].shape for key in own)
+        own_groups = [len(group["params"]) for group in self.optimizer.param_groups]
+        fits = fits and _group_sizes(point.optimizer_state) == own_groups
         fits = fits and set(point.progress) == {f.name for f in fields(Progress)}
         if not fits:
             log.warning("checkpoint %s does not fit this model: starting afresh", self.resume_path)
