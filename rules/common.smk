@@ -6,6 +6,7 @@ import re
 import shlex
 
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser.checkpoint_root import remove_empty_job_folders
 from asrser.config import local_model_files, model_hparams, validate_config
 from asrser.hub import (
     check_hub_models,
@@ -62,10 +63,12 @@ FOLD_SPLITS = [
 ]
 FOLD_MANIFESTS = FOLD_SPLITS + [f"test_{condition}" for condition in TEST_CONDITIONS]
 ENV = "../envs/asrser.yaml"
-# Where the jobs keep their resume points (params checkpoint_dir): each job removes its own
-# folder when done; the emptied folders above them go in onsuccess, when no job can be creating
-# one (removing them from a job would race with parallel jobs).
-CHECKPOINTS = "results/checkpoints"
+# Training jobs keep their resume points under config key checkpoint_root
+# (asrser.checkpoint_root), which each job reads from the config, not from its params: moving the
+# root (to node-local scratch) reruns nothing. Each job removes its own folder when done; the
+# emptied folders above them go in onsuccess, when no job can be creating one (removing them
+# from a job would race with parallel jobs). The demo encoder's pretraining keeps its own.
+PRETRAIN_CHECKPOINTS = "results/checkpoints/pretrain_encoder"
 # The paper's Table 1 ships with the workflow. Relative to the working directory, not absolute
 # (workflow.source_path), so a moved or re-cloned project does not rerun the aggregation.
 PAPER_TABLE1 = os.path.relpath(
@@ -272,9 +275,15 @@ def text_oracle_inputs(wildcards=None):
     return [run[key] for run in text_oracle_runs() for key in TEXT_ORACLE_FILES]
 
 
+def training_runs():
+    """The `<model>-<train>` names of the training runs (a checkpoint root's subfolders)."""
+    return [f"{model}-{train}" for model in MODEL_TYPES for train in TRAIN_CONDITIONS]
+
+
 def remove_empty_checkpoints():
-    """After a successful run: the checkpoint folders the jobs have emptied, deepest first (one
-    still holding a resume point, of a job killed in an earlier run, stays)."""
-    for folder, _, _ in sorted(os.walk(CHECKPOINTS), reverse=True):
-        with contextlib.suppress(OSError):  # not empty
+    """After a successful run: the checkpoint folders the jobs emptied (one still
+    holding a resume point, of a job killed earlier, stays), and the pretraining's."""
+    remove_empty_job_folders(config["checkpoint_root"], training_runs(), FOLDS)
+    for folder in (PRETRAIN_CHECKPOINTS, os.path.dirname(PRETRAIN_CHECKPOINTS)):
+        with contextlib.suppress(OSError):  # absent, or not empty
             os.rmdir(folder)

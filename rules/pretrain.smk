@@ -37,7 +37,7 @@ if config["encoder"]["pretrain_demo"]:
             gpu=config["resources"]["gpu"],
         params:
             hparams=config["pretrain"],
-            checkpoint_dir="results/checkpoints/pretrain_encoder",
+            checkpoint_dir=PRETRAIN_CHECKPOINTS,
             device=config["device"],
         script:
             "../workflow/scripts/pretrain_encoder.py"

@@ -26,8 +26,9 @@ rule train_model:
         gpu=config["resources"]["gpu"],
         mem_mb=job_resources("train")["mem_mb"],
         runtime=job_resources("train")["runtime"],
+    # The resume points go to <config checkpoint_root>/{model}-{train}/{fold}, a folder the
+    # script takes from the config, not from params (a moved root must not rerun trainings).
     params:
-        checkpoint_dir="results/checkpoints/{model}-{train}/{fold}",
         encoder=ENCODER.path,
         bert=bert_settings,
         hparams=train_hparams,

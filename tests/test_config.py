@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from asrser.config import (
     resolve_pretrained,
     validate_config,
 )
-from asrser.train import TrainConfig
+from asrser.train import TrainConfig, TrainingError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -300,3 +301,98 @@ def test_schema_documents_every_training_hyper_parameter():
     assert set(pretrain["encoder"]["properties"]) == {f.name for f in fields(EncoderShape)}
     for spec in [*hparams.values(), *pretrain.values()]:
         assert spec.get("description"), spec
+
+
+def test_the_ctc_head_is_no_setting_of_the_ser_baseline():
+    """train.ctc_head (reuse or new) reaches the ASR and joint trainings only: switching it must
+    not rerun the 20 SER trainings, which have no CTC branch."""
+    config = _config()
+    config["train"]["ctc_head"] = "new"
+    config = validate_config(config)
+    hparams = {model: model_hparams(config["train"], model) for model in ("asr", "ser", "joint")}
+    assert hparams["asr"]["ctc_head"] == hparams["joint"]["ctc_head"] == "new"
+    assert "ctc_head" not in hparams["ser"]
+    assert TrainConfig.from_dict(hparams["ser"]).ctc_head == "reuse"  # (never read)
+    config["train"]["ctc_head"] = "fresh"
+    with pytest.raises(ConfigError, match=r"config key 'train.ctc_head': 'fresh' is not one of"):
+        validate_config(config)
+    with pytest.raises(TrainingError, match=r"'train': ctc_head: expected reuse or new"):
+        TrainConfig.from_dict({"ctc_head": "fresh"})
+    with pytest.raises(TrainingError, match=r"'train.ctc_head': expected str, got 1"):
+        TrainConfig.from_dict({"ctc_head": 1})
+
+
+# --------------------------------------------------------------------------- checkpoint root
+def test_a_checkpoint_root_that_cannot_be_written_is_refused_naming_the_key(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    config = {**_config(), "checkpoint_root": str(blocker / "checkpoints")}
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    message = str(error.value)
+    assert message.startswith("config key 'checkpoint_root':") and "a_file" in message
+    assert "is not a directory" in message
+    # A folder that does not exist yet is fine where it can be created; nothing is left behind.
+    config["checkpoint_root"] = str(tmp_path / "new" / "checkpoints")
+    assert validate_config(config)["checkpoint_root"] == str(tmp_path / "new" / "checkpoints")
+    assert list(tmp_path.iterdir()) == [blocker]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_checkpoint_root_is_refused(tmp_path):
+    read_only = tmp_path / "read_only"
+    read_only.mkdir(mode=0o555)
+    with pytest.raises(ConfigError, match=r"'checkpoint_root'.*cannot create a file in"):
+        validate_config({**_config(), "checkpoint_root": str(read_only / "checkpoints")})
+
+
+def test_a_checkpoint_root_with_environment_variables_is_expanded_where_jobs_run(
+    tmp_path, monkeypatch
+):
+    """$VAR in the root is each job's node's value: checked at plan time where it is set, left
+    to the jobs where it is not; a job refuses an unset variable or an unwritable folder."""
+    from asrser.checkpoint_root import job_checkpoint_dir
+
+    root = "$ASRSER_TEST_SCRATCH/asrser"
+    monkeypatch.delenv("ASRSER_TEST_SCRATCH", raising=False)
+    config = validate_config({**_config(), "checkpoint_root": root})
+    assert config["checkpoint_root"] == root  # kept as written: the jobs expand it
+    with pytest.raises(ConfigError, match=r"'checkpoint_root'.*ASRSER_TEST_SCRATCH, not set"):
+        job_checkpoint_dir(root, "asr-clean", "Ses01F")
+
+    monkeypatch.setenv("ASRSER_TEST_SCRATCH", str(tmp_path / "scratch"))
+    validate_config({**_config(), "checkpoint_root": root})
+    assert job_checkpoint_dir(root, "asr-clean", "Ses01F") == (
+        tmp_path / "scratch" / "asrser" / "asr-clean" / "Ses01F"
+    )
+    (tmp_path / "scratch").write_text("")  # scratch that is a file on this node
+    with pytest.raises(ConfigError, match=r"expands to '.*scratch/asrser'.*not a directory"):
+        validate_config({**_config(), "checkpoint_root": root})
+
+
+def test_only_the_folders_the_jobs_emptied_are_removed(tmp_path, monkeypatch):
+    from asrser.checkpoint_root import remove_empty_job_folders
+
+    root = tmp_path / "checkpoints"
+    (root / "asr-clean" / "Ses01F").mkdir(parents=True)
+    (root / "asr-clean" / "Ses01M").mkdir()
+    (root / "asr-clean" / "Ses01M" / "resume.pt").write_text("a job killed earlier")
+    (root / "ser-clean" / "Ses01F").mkdir(parents=True)
+    (root / "someone_elses").mkdir()
+    runs, folds = ["asr-clean", "ser-clean"], ["Ses01F", "Ses01M"]
+    remove_empty_job_folders(str(root), runs, folds)
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == [
+        "asr-clean",
+        "asr-clean/Ses01M",
+        "asr-clean/Ses01M/resume.pt",
+        "someone_elses",
+    ]
+    (root / "asr-clean" / "Ses01M" / "resume.pt").unlink()
+    (root / "someone_elses").rmdir()
+    remove_empty_job_folders(str(root), runs, folds)
+    assert not root.exists()  # emptied: removed
+    # A root with variables is the node's or the allocation's scratch: it stays.
+    monkeypatch.setenv("ASRSER_TEST_SCRATCH", str(tmp_path))
+    (tmp_path / "scratch" / "asr-clean" / "Ses01F").mkdir(parents=True)
+    remove_empty_job_folders("$ASRSER_TEST_SCRATCH/scratch", runs, folds)
+    assert (tmp_path / "scratch").is_dir() and not any((tmp_path / "scratch").iterdir())

@@ -13,7 +13,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from huggingface_hub.errors import StrictDataclassClassValidationError
 from safetensors import safe_open
+from transformers import AutoModelForCTC
 
 from asrser import EMOTIONS
 from asrser.models import (
@@ -347,6 +349,38 @@ def test_parameter_groups_leave_frozen_parts_out(encoder_dirs):
     tuned, _ = build("joint", encoder_dirs["wav2vec2"], bert_finetune=True)
     bert = {id(p) for p in tuned.text_encoder.parameters()}
     assert bert <= {id(p) for p in tuned.parameter_groups()["encoder"]}
+
+
+@pytest.mark.parametrize("task", ["asr", "joint"])
+def test_a_new_ctc_head_is_initialised_afresh_and_trained_as_a_head(encoder_dirs, tmp_path, task):
+    """ctc_head "new": the encoder's lm_head over the same vocabulary, freshly initialised, in the
+    heads' parameter group (lr_heads); "reuse" (the default) keeps the pretrained one."""
+    reused, processor = build(task, encoder_dirs["wav2vec2"])
+    fresh, _ = build(task, encoder_dirs["wav2vec2"], ctc_head="new")
+    assert reused.config.ctc_head == "reuse" and fresh.config.ctc_head == "new"
+    pretrained = AutoModelForCTC.from_pretrained(encoder_dirs["wav2vec2"]).lm_head
+    assert torch.equal(reused.encoder.lm_head.weight, pretrained.weight)
+    assert fresh.encoder.lm_head.weight.shape == pretrained.weight.shape
+    assert not torch.equal(fresh.encoder.lm_head.weight, pretrained.weight)
+    assert not torch.equal(fresh.encoder.lm_head.bias, pretrained.bias)
+    # Everything else is the pretrained encoder's.
+    others = {k: v for k, v in reused.encoder.state_dict().items() if not k.startswith("lm_head")}
+    fresh_state = fresh.encoder.state_dict()
+    assert all(torch.equal(value, fresh_state[key]) for key, value in others.items())
+
+    head = {id(p) for p in fresh.encoder.lm_head.parameters()}
+    groups = fresh.parameter_groups()
+    assert head <= {id(p) for p in groups["heads"]}
+    assert not head & {id(p) for p in groups["encoder"]}
+    reused_head = {id(p) for p in reused.encoder.lm_head.parameters()}
+    assert reused_head <= {id(p) for p in reused.parameter_groups()["encoder"]}
+
+    _train_one_step(fresh, make_batch(processor))
+    loaded, _ = load_model(save_model(fresh, processor, tmp_path / "model"))
+    assert loaded.config.ctc_head == "new"
+    assert torch.equal(loaded.encoder.lm_head.weight, fresh.encoder.lm_head.weight)
+    with pytest.raises(StrictDataclassClassValidationError, match="ctc_head must be one of"):
+        build(task, encoder_dirs["wav2vec2"], ctc_head="fresh")
 
 
 # --------------------------------------------------------------------------------- save/load

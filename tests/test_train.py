@@ -375,6 +375,18 @@ def test_training_lowers_the_loss_and_writes_outputs(data, encoders, tmp_path, k
     assert model.task == "asr"
 
 
+def test_a_new_ctc_head_trains_at_the_heads_learning_rate(data, encoders, tmp_path):
+    hparams = {"epochs": 1, "ctc_head": "new"}
+    run_training(data, encoders["wav2vec2"], tmp_path / "asr", task="asr", hparams=hparams)
+    history = pd.read_csv(tmp_path / "asr" / "history.csv")
+    assert (history["lr_heads"] > history["lr_encoder"]).all()  # the fresh head is a head
+    assert np.isfinite(history["train_loss"]).all()
+    assert load_model(tmp_path / "asr" / "model")[0].config.ctc_head == "new"
+    # The SER baseline has no CTC branch: the key does not reach its model.
+    run_training(data, encoders["wav2vec2"], tmp_path / "ser", task="ser", hparams=hparams)
+    assert load_model(tmp_path / "ser" / "model")[0].config.ctc_head == "reuse"
+
+
 @pytest.mark.parametrize("task", ["ser", "joint"])
 def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
     # alpha (the config's, not the model's default 0.1) weighs the joint model's two losses.
@@ -625,6 +637,138 @@ def test_a_checkpoint_of_another_encoder_in_the_same_folder_is_discarded(data, t
     create_demo_encoder(tmp_path / "encoder", seed=1, **small)
     result = run_training(data, encoder, tmp_path / "run", hparams={"epochs": 1})
     assert result.resumed_from is None
+
+
+def checkpoint_files(folder: Path) -> dict:
+    """resume.pt's names of the resume point's and the best epoch's weights, and the files."""
+    state = torch.load(folder / "resume.pt", weights_only=True)
+    return {
+        "weights": state["weights"],
+        "best": state["best"],
+        "files": sorted(path.name for path in folder.iterdir()),
+    }
+
+
+def test_the_best_epoch_shares_the_resume_points_weights_file(data, encoders, tmp_path):
+    """When the best epoch is the latest, its weights are stored once; a mid-epoch resume point
+    (not a best epoch) gets a file of its own and the best epoch's stays. Nothing else is kept."""
+    seen = {}
+    checkpoints = tmp_path / "checkpoints"
+
+    def inspect_then_terminate(epoch, step):
+        if (epoch, step) == (1, 0):  # epoch 1 (the best so far, as any first) is saved
+            seen["after_epoch_1"] = checkpoint_files(checkpoints)
+        if (epoch, step) == (1, 1):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(SystemExit):
+        run_training(data, encoders["demo"], tmp_path, on_step=inspect_then_terminate)
+    first = seen["after_epoch_1"]
+    assert first["weights"] == first["best"] == "weights-000001.pt"
+    assert first["files"] == ["resume.pt", "weights-000001.pt"]
+    stopped = checkpoint_files(checkpoints)
+    assert stopped["best"] == "weights-000001.pt" and stopped["weights"] == "weights-000002.pt"
+    assert stopped["files"] == ["resume.pt", "weights-000001.pt", "weights-000002.pt"]
+    # The weights file holds the model's weights and nothing else (the optimizer is in
+    # resume.pt): its size follows from the parameter count, 4 bytes each.
+    weights = torch.load(checkpoints / "weights-000002.pt", weights_only=True)
+    payload = sum(tensor.numel() * tensor.element_size() for tensor in weights.values())
+    assert payload <= (checkpoints / "weights-000002.pt").stat().st_size < payload + 200_000
+
+
+class CodeRunningPayload:
+    """Unpickling this calls open(marker, "w"): a stand-in for a crafted file's payload."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_random_states_survive_a_weights_only_round_trip(tmp_path):
+    import random
+
+    from asrser.training_checkpoint import random_states, set_random_states
+
+    torch.manual_seed(3)
+    np.random.seed(4)
+    random.seed(5)
+    np.random.standard_normal()  # a cached Gaussian in numpy's state
+    torch.save(random_states(), tmp_path / "rng.pt")
+    expected = (torch.rand(3), np.random.standard_normal(3), random.random())
+    set_random_states(torch.load(tmp_path / "rng.pt", weights_only=True))
+    again = (torch.rand(3), np.random.standard_normal(3), random.random())
+    assert torch.equal(expected[0], again[0])
+    assert np.array_equal(expected[1], again[1]) and expected[2] == again[2]
+
+
+@pytest.mark.parametrize("crafted", ["resume.pt", "weights"])
+def test_a_crafted_checkpoint_file_is_ignored_never_executed(
+    data, encoders, tmp_path, caplog, crafted
+):
+    """A checkpoint root on shared scratch: a file put there by someone else is read with
+    weights_only=True, so its payload does not run; the job warns, naming it, and starts afresh."""
+
+    def terminate(epoch, step):
+        if (epoch, step) == (1, 1):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    hparams = {"epochs": 2}
+    with pytest.raises(SystemExit):
+        run_training(data, encoders["demo"], tmp_path, hparams=hparams, on_step=terminate)
+    checkpoints = tmp_path / "checkpoints"
+    target = checkpoints / (
+        "resume.pt" if crafted == "resume.pt" else checkpoint_files(checkpoints)["weights"]
+    )
+    # The payload is live: unpickled the old way (weights_only=False), it runs.
+    control = tmp_path / "control_marker"
+    torch.save(CodeRunningPayload(control), tmp_path / "control.pt")
+    torch.load(tmp_path / "control.pt", weights_only=False)
+    assert control.exists()
+
+    marker = tmp_path / "payload_ran"
+    torch.save(CodeRunningPayload(marker), target)
+    with caplog.at_level("WARNING", logger="asrser.training_checkpoint"):
+        result = run_training(data, encoders["demo"], tmp_path, hparams=hparams)
+    assert not marker.exists(), "the crafted file's payload ran"
+    assert f"ignoring {target}" in caplog.text
+    assert result.resumed_from is None and (tmp_path / "model").is_dir()
+    assert not checkpoints.exists()
+
+
+def test_a_resume_point_that_does_not_fit_the_run_is_ignored(data, encoders, tmp_path, caplog):
+    """Right format and fingerprint, but optimizer groups of another model: nothing is loaded
+    (a half-loaded model could not start afresh)."""
+
+    def terminate(epoch, step):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(SystemExit):
+        run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1}, on_step=terminate)
+    resume = tmp_path / "checkpoints" / "resume.pt"
+    state = torch.load(resume, weights_only=True)
+    state["optimizer"]["param_groups"] = state["optimizer"]["param_groups"][:1]
+    torch.save(state, resume)
+    with caplog.at_level("WARNING", logger="asrser.train"):
+        result = run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1})
+    assert "does not fit this model: starting afresh" in caplog.text
+    assert result.resumed_from is None
+
+
+def test_a_resume_point_naming_a_file_elsewhere_is_ignored(data, encoders, tmp_path, caplog):
+    def terminate(epoch, step):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(SystemExit):
+        run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1}, on_step=terminate)
+    resume = tmp_path / "checkpoints" / "resume.pt"
+    state = torch.load(resume, weights_only=True)
+    torch.save(torch.load(resume.parent / state["weights"], weights_only=True), tmp_path / "x.pt")
+    torch.save({**state, "weights": "../x.pt"}, resume)
+    with caplog.at_level("WARNING", logger="asrser.training_checkpoint"):
+        result = run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1})
+    assert "names no valid weights files" in caplog.text and result.resumed_from is None
 
 
 # ------------------------------------------------------------------------------- bad input

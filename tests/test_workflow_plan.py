@@ -114,6 +114,16 @@ def test_bad_config_fails_before_any_job(tmp_path, override, expected):
     assert not (tmp_path / "results").exists()
 
 
+def test_an_unwritable_checkpoint_root_is_refused_before_any_job(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    root = f"checkpoint_root={tmp_path / 'a_file' / 'checkpoints'}"
+    result = snakemake(tmp_path, "-n", "--config", root, check=False)
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "config key 'checkpoint_root'" in message and "cannot be written" in message
+    assert not (tmp_path / "results").exists()
+
+
 @pytest.mark.parametrize("key", ["iemocap_root", "musan_root"])
 def test_missing_corpus_root_is_named(tmp_path, corpus_roots, key):
     roots = fixture_roots(corpus_roots, **{key: tmp_path / "nowhere"})

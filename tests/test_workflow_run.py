@@ -112,6 +112,37 @@ def test_a_setting_of_one_model_type_replans_only_its_trainings(study, setting, 
         assert planned.count(f"wildcards: model={model}, ") == expected, (setting, model)
 
 
+def test_a_new_ctc_head_replans_only_the_asr_and_joint_trainings(study):
+    """train.ctc_head is no setting of the SER baseline (it has no CTC branch)."""
+    result = snakemake(study, *CONFIG, "-n", "--config", "train={'ctc_head': 'new'}")
+    planned = result.stdout + result.stderr
+    for model in MODEL_TYPES:
+        expected = 0 if model == "ser" else 20
+        assert planned.count(f"wildcards: model={model}, ") == expected, model
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "train={'encoder_overrides': {'apply_spec_augment': False}}",
+        "data={'max_utterance_seconds': 40.0}",
+    ],
+)
+def test_a_fidelity_switch_of_every_model_replans_the_trainings_not_the_data(study, setting):
+    """The paper config's encoder override and longer utterances change what all three model
+    types train on: their 60 trainings and what follows rerun, nothing before them."""
+    jobs = planned_jobs(study, *CONFIG, "--config", setting)
+    assert jobs["train_model"] == 60
+    before_training = ("synth_corpus", "pretrain_encoder", "ingest_iemocap", "mix_corpus")
+    assert not set(before_training + ("make_fold",)) & set(jobs)
+
+
+def test_moving_the_checkpoint_root_reruns_nothing(study):
+    moved = ("--config", "checkpoint_root=elsewhere/checkpoints")
+    assert planned_jobs(study, *CONFIG, *moved) == {}
+    assert not (study / "elsewhere").exists()  # checked, not created
+
+
 def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):
     for kind in ("models", "eval"):
         for run in (study / "results" / kind).iterdir():
@@ -124,6 +155,23 @@ def test_rerun_after_deleting_one_fold_touches_only_that_fold(study):
     # reruns with them); nothing of the other folds reruns.
     jobs = planned_jobs(study, *CONFIG, "--forcerun", "aggregate")
     assert set(jobs) <= {"aggregate", "text_oracle", "all"}
+
+
+def test_a_training_keeps_its_resume_points_under_the_configured_root(study, tmp_path, monkeypatch):
+    """checkpoint_root naming an environment variable (node-local scratch): the job expands it
+    where it runs and keeps its resume points there; once the outputs exist its folder is gone
+    and the root, the node's scratch, stays."""
+    monkeypatch.setenv("ASRSER_TEST_SCRATCH", str(tmp_path))
+    run = study / "results" / "models" / "ser-noisy" / "Ses05M"
+    shutil.rmtree(run)
+    root = ("--config", "checkpoint_root=$ASRSER_TEST_SCRATCH/asrser")
+    target = ("results/models/ser-noisy/Ses05M/history.csv",)
+    assert planned_jobs(study, *root, *CONFIG, targets=target) == {"train_model": 1}
+    snakemake(study, *CONFIG, *root, "--cores", "2", targets=target)
+    assert (run / "model" / "model.safetensors").is_file()
+    # The job created <root>/ser-noisy/Ses05M; the run's end removed what the job emptied.
+    assert (tmp_path / "asrser").is_dir() and not any((tmp_path / "asrser").iterdir())
+    assert not (study / "results" / "checkpoints").exists()
 
 
 def test_one_job_per_evaluation_writes_the_same_outputs(study):

@@ -191,6 +191,9 @@ def _check_semantics(config: dict) -> None:
         check_synthetic_roots(config["iemocap_root"], config["musan_root"])
     else:
         check_corpus_roots(config["iemocap_root"], config["musan_root"])
+    from asrser.checkpoint_root import check_checkpoint_root  # (it imports ConfigError)
+
+    check_checkpoint_root(config["checkpoint_root"])
     if not config["encoder"]["pretrain_demo"]:  # otherwise the workflow writes that folder
         _check_model_name("encoder.name_or_path", config["encoder"]["name_or_path"])
     _check_model_name("bert.name_or_path", config["bert"]["name_or_path"])
@@ -310,7 +313,7 @@ def resolve_pretrained(name_or_path: str) -> str:
 # the baseline trainings it cannot change (40 GPU trainings on the real study).
 UNUSED_TRAIN_KEYS = {
     "asr": ("alpha", "head_dropout", "head_warmup_steps", "head_warmup_lr"),
-    "ser": ("alpha",),
+    "ser": ("alpha", "ctc_head"),  # the SER baseline has no CTC branch
     "joint": (),
 }
 

@@ -41,7 +41,7 @@ from asrser.segmentation import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SEGMENT_SECONDS = 20.0  # config data.max_utterance_seconds of both shipped configs
+DEFAULT_SEGMENT_SECONDS = 20.0  # the embedded default's data.max_utterance_seconds
 # Shorter clips give the encoders no frame at all (wav2vec2's convolutions need 25 ms, the
 # log-mel front end three 10-ms frames) and hold no word anyway.
 MIN_SECONDS = 0.1

@@ -18,10 +18,11 @@ in worker processes) by asrser.collation.
 Determinism and resuming. All randomness of optimizer step s of epoch e (dropout, the encoder's
 time masking, augmentation) is drawn from generators seeded with (seed, e, s) right before the
 step, and the batches of epoch e depend on (seed, e) only. A checkpoint therefore needs just the
-weights, the optimizer, the position and the bookkeeping: `checkpoint_dir/resume.pt` is written
-after every epoch and, on SIGTERM (Slurm's time limit), at the next batch boundary before exiting
-with status 143; a rerun continues from it and ends with the same weights as an uninterrupted run
-(same device and thread count; on CUDA only up to the CTC loss's backward, which PyTorch documents
+weights, the optimizer, the position and the bookkeeping (asrser.training_checkpoint, in
+`checkpoint_dir`: each set of weights stored once, every file read without running code). One is
+written after every epoch and, on SIGTERM (Slurm's time limit), at the next batch boundary before
+exiting with status 143; a rerun continues from it and ends with the same weights as an
+uninterrupted run (same device and thread count; on CUDA only up to the CTC loss's backward, which PyTorch documents
 as not deterministic there, so the ASR and joint models' weights may differ slightly). After a
 SIGKILL the rerun restarts the unfinished epoch from the last epoch checkpoint. A checkpoint
 written by different settings, data, or encoder or BERT weights is discarded, with a log line.
@@ -47,7 +48,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -71,18 +72,18 @@ from asrser.config import UNUSED_TRAIN_KEYS, model_hparams
 from asrser.device import autocast, resolve_device, set_cpu_threads
 from asrser.fingerprint import model_identity
 from asrser.head_warmup import collect_emotion_inputs, warm_up_heads
-from asrser.io import atomic_path, save_figure, write_csv
+from asrser.io import save_figure, write_csv
 from asrser.metrics import pooled_wer
 from asrser.models.heads import GlobalNormalization
 from asrser.optim import decay_groups
 from asrser.provenance import PROVENANCE_FILE, training_provenance
 from asrser.text import normalize_transcript
 from asrser.train_config import TrainConfig, TrainingError
+from asrser.training_checkpoint import CheckpointFolder, ResumePoint, set_random_states
 
 log = logging.getLogger(__name__)
 
 SIGTERM_EXIT_STATUS = 143  # 128 + SIGTERM, what a shell reports for a process ended by SIGTERM
-CHECKPOINT_FORMAT = 1
 HISTORY_COLUMNS = (
     "epoch",
     "steps",
@@ -226,36 +227,12 @@ class Progress:
     epoch_totals: dict = field(default_factory=dict)  # running sums of the unfinished epoch
 
 
-def _save_checkpoint(path: Path, model, optimizer, progress: Progress, fingerprint: str) -> None:
-    state = {
-        "format": CHECKPOINT_FORMAT,
-        "fingerprint": fingerprint,
-        "progress": asdict(progress),
-        "model": model.checkpoint_state_dict(),
-        "optimizer": optimizer.state_dict(),
-        # Not needed for exactness (every step reseeds), kept so nothing random is lost.
-        "rng": {
-            "torch": torch.get_rng_state(),
-            "numpy": np.random.get_state(),
-            "python": random.getstate(),
-        },
-    }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
-    if not path.is_file():
+def _group_sizes(optimizer_state) -> list[int] | None:
+    """Parameters per group of an optimizer state dict; None when it is not one."""
+    groups = optimizer_state.get("param_groups") if isinstance(optimizer_state, dict) else None
+    if not isinstance(groups, list) or not all(isinstance(group, dict) for group in groups):
         return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # a truncated file cannot happen (atomic), a foreign one can
-        log.warning("ignoring unreadable checkpoint %s (%s): starting afresh", path, error)
-        return None
-    if state.get("format") != CHECKPOINT_FORMAT or state.get("fingerprint") != fingerprint:
-        log.warning("checkpoint %s was written by other settings or data: starting afresh", path)
-        return None
-    return state
+    return [len(group.get("params", ())) for group in groups]
 
 
 # ---------------------------------------------------------------------------------------- fit
@@ -311,8 +288,8 @@ class Trainer:
         self.task = model.task
         checkpoint_dir = Path(checkpoint_dir)
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        self.resume_path = checkpoint_dir / "resume.pt"
-        self.best_path = checkpoint_dir / "best.pt"
+        self.checkpoints = CheckpointFolder(checkpoint_dir, fingerprint)
+        self.resume_path = self.checkpoints.resume_path
         self.augmenter = Augmenter(config.augment) if config.augment.enabled else None
         sampler = DurationBatchSampler(
             train_split.durations,
@@ -346,26 +323,44 @@ class Trainer:
 
     # ------------------------------------------------------------------------- checkpoints
     def _restore(self) -> tuple[int, int] | None:
-        state = _load_checkpoint(self.resume_path, self.fingerprint)
-        if state is None:  # nothing to resume, or a stale run's files: start clean
-            self.resume_path.unlink(missing_ok=True)
-            self.best_path.unlink(missing_ok=True)
+        loaded = self.checkpoints.load()
+        if loaded is not None and not self._fits(loaded[0]):
+            loaded = None
+        if loaded is None:  # nothing to resume, or a stale or foreign run's files: start clean
+            self.checkpoints.clear()
             return None
-        self.model.load_checkpoint_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.progress = Progress(**state["progress"])
-        torch.set_rng_state(state["rng"]["torch"])
-        np.random.set_state(state["rng"]["numpy"])
-        random.setstate(state["rng"]["python"])
+        point, random_states = loaded
+        self.model.load_checkpoint_state_dict(point.model_state)
+        self.optimizer.load_state_dict(point.optimizer_state)
+        self.progress = Progress(**point.progress)
+        set_random_states(random_states)
         position = (self.progress.epoch, self.progress.step)
         log.info(
             "resuming from %s: epoch %d, batch %d", self.resume_path, position[0] + 1, position[1]
         )
         return position
 
-    def _save(self) -> None:
-        _save_checkpoint(
-            self.resume_path, self.model, self.optimizer, self.progress, self.fingerprint
+    def _fits(self, point: ResumePoint) -> bool:
+        """The resume point's weights, optimizer groups and progress have this run's names and
+        shapes (checked before anything is loaded: a partial load would leave the model half
+        replaced)."""
+        own = self.model.checkpoint_state_dict()
+        state = point.model_state
+        fits = state.keys() == own.keys() and all(state[key].shape == own[key].shape for key in own)
+        own_groups = [len(group["params"]) for group in self.optimizer.param_groups]
+        fits = fits and _group_sizes(point.optimizer_state) == own_groups
+        fits = fits and set(point.progress) == {f.name for f in fields(Progress)}
+        if not fits:
+            log.warning("checkpoint %s does not fit this model: starting afresh", self.resume_path)
+        return fits
+
+    def _save(self, best: bool = False) -> None:
+        """A resume point; `best`: its weights are the best epoch's too (stored once)."""
+        self.checkpoints.save(
+            asdict(self.progress),
+            self.model.checkpoint_state_dict(),
+            self.optimizer.state_dict(),
+            best=best,
         )
 
     # -------------------------------------------------------------------------------- loop
@@ -377,8 +372,9 @@ class Trainer:
         with stop.installed():
             while not self.progress.finished:
                 self._run_epoch(stop)
-        if self.best_path.is_file():
-            self.model.load_checkpoint_state_dict(torch.load(self.best_path, map_location="cpu"))
+        best = self.checkpoints.best_weights()
+        if best is not None:
+            self.model.load_checkpoint_state_dict(best)
         self.model.eval()
         progress = self.progress
         log.info(
@@ -575,8 +571,6 @@ class Trainer:
         if is_best:
             progress.best_score, progress.best_loss = score, loss
             progress.best_epoch = progress.epoch + 1
-            with atomic_path(self.best_path) as tmp:
-                torch.save(self.model.checkpoint_state_dict(), tmp)
         row = _history_row(progress.epoch + 1, totals, metrics, is_best, self.optimizer)
         progress.history.append(row)
         log.info("epoch %d: %s", progress.epoch + 1, _describe(row))
@@ -584,7 +578,7 @@ class Trainer:
         progress.step = 0
         progress.epoch_totals = {}
         progress.finished = finished or progress.epoch >= self.config.epochs
-        self._save()
+        self._save(best=is_best)
 
 
 def fit(
@@ -762,6 +756,8 @@ def train(
     hparams_for_model = {"alpha": config.alpha, "dropout": config.head_dropout}
     if task == "joint":
         hparams_for_model["bert_finetune"] = bert_finetune
+    if task in TEXT_TASKS:
+        hparams_for_model["ctc_head"] = config.ctc_head
     model, processor = build_model(
         task,
         init,

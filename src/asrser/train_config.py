@@ -38,6 +38,8 @@ class TrainConfig:
     head_warmup_steps: int = 0
     head_warmup_lr: float = 1e-3
     encoder_overrides: Mapping = field(default_factory=dict)  # e.g. {mask_time_prob: 0.05}
+    # asr and joint: "reuse" the encoder's pretrained CTC head or train a "new" one (at lr_heads).
+    ctc_head: str = "reuse"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     cache_audio: bool = True  # keep the split's audio in memory (off for a large corpus)
     # Processes that collate unaugmented batches ahead of the step (BatchPrefetcher); 0: none.
@@ -95,6 +97,8 @@ class TrainConfig:
         for name in ("max_steps", "max_minutes"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 problems.append(f"{name}: expected > 0 or null")
+        if self.ctc_head not in ("reuse", "new"):
+            problems.append(f"ctc_head: expected reuse or new, got {self.ctc_head!r}")
         if problems:
             raise TrainingError(f"config key '{key}': " + "; ".join(problems))
 
@@ -116,6 +120,8 @@ def _coerce(value, default, key: str):
     if expected == (int, float) and isinstance(value, int | float):
         return value
     if expected is bool and isinstance(value, bool):
+        return value
+    if expected is str and isinstance(value, str):
         return value
     raise TrainingError(f"config key '{key}': expected {_type_name(default)}, got {value!r}")
 

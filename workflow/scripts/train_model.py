@@ -4,9 +4,11 @@ input:  train, valid (fold manifests), encoder (the pretrained demo encoder fold
         encoder's folder in models_dir, a local encoder folder's files, or nothing), bert (the
         same for the joint model's BERT)
 output: model (folder, with provenance.json), history (CSV), curves (PNG)
-params: checkpoint_dir, encoder (the folder or name it loads), bert (name_or_path, finetune and,
-        for a hub model, hub_id; empty but for the joint model), hparams (config train, for this
-        model type), device, max_utterance_seconds (config data.max_utterance_seconds)
+params: encoder (the folder or name it loads), bert (name_or_path, finetune and, for a hub
+        model, hub_id; empty but for the joint model), hparams (config train, for this model
+        type), device, max_utterance_seconds (config data.max_utterance_seconds)
+config: checkpoint_root (where the resume points go, expanded on this machine: not a parameter,
+        so that moving it reruns nothing)
 """
 
 from asrser.hub import work_offline
@@ -15,12 +17,17 @@ work_offline()  # before transformers is imported: a training job never reaches 
 
 from transformers.utils import logging as transformers_logging  # noqa: E402
 
+from asrser.checkpoint_root import job_checkpoint_dir  # noqa: E402
 from asrser.logs import job_log  # noqa: E402
 from asrser.train import train  # noqa: E402
 
 transformers_logging.disable_progress_bar()  # "Loading weights" bars would swamp the log
 params = snakemake.params
+wildcards = snakemake.wildcards
 with job_log(snakemake.log[0]):
+    checkpoint_dir = job_checkpoint_dir(
+        snakemake.config["checkpoint_root"], f"{wildcards.model}-{wildcards.train}", wildcards.fold
+    )
     train(
         manifest_train=snakemake.input.train,
         manifest_valid=snakemake.input.valid,
@@ -29,7 +36,7 @@ with job_log(snakemake.log[0]):
         out_model_dir=snakemake.output.model,
         history_path=snakemake.output.history,
         curves_path=snakemake.output.curves,
-        checkpoint_dir=params.checkpoint_dir,
+        checkpoint_dir=checkpoint_dir,
         hparams=params.hparams,
         threads=snakemake.threads,
         device=params.device,

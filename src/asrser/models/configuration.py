@@ -13,6 +13,8 @@ from transformers.configuration_utils import SubConfigSpec
 
 from asrser import EMOTIONS, MODEL_TYPES
 
+CTC_HEADS = ("reuse", "new")
+
 
 @strict
 class AsrSerConfig(PreTrainedConfig):
@@ -52,6 +54,9 @@ class AsrSerConfig(PreTrainedConfig):
     dropout: float | None = 0.1
     alpha: float | None = 0.1
     initializer_range: float = 0.02
+    # The CTC head of asr and joint: "reuse" the encoder's pretrained lm_head (fine-tuned with the
+    # encoder) or "new", the same layer freshly initialised and trained as a new head.
+    ctc_head: str = "reuse"
 
     def __post_init__(self, **kwargs):
         self.emotions = list(self.emotions)
@@ -70,5 +75,7 @@ class AsrSerConfig(PreTrainedConfig):
             raise ValueError(f"the {self.task} model's heads need a dropout")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if self.ctc_head not in CTC_HEADS:
+            raise ValueError(f"ctc_head must be one of {CTC_HEADS}, got {self.ctc_head!r}")
         if self.task == "joint" and not self.bert_name_or_path:
             raise ValueError("the joint model needs bert_name_or_path")

@@ -1,6 +1,7 @@
 """The ASR baseline, the SER baseline and the joint ASR-SER model: one PreTrainedModel class.
 
-    asr:   encoder -> CTC head (the encoder's own lm_head) -> CTC loss; greedy decoding
+    asr:   encoder -> CTC head (the encoder's own lm_head, pretrained or, with ctc_head "new",
+           freshly initialised) -> CTC loss; greedy decoding
     ser:   encoder -> mean over valid frames -> MLP -> 4 emotions (cross-entropy)
     joint: shared encoder -> CTC branch as asr; the batch's greedy hypotheses (no gradient through
            decoding) -> BERT sentence embedding; acoustic pooled embedding and linguistic
@@ -69,6 +70,7 @@ HPARAMS = (
     "alpha",
     "freeze_feature_encoder",
     "initializer_range",
+    "ctc_head",
 )
 
 
@@ -206,8 +208,12 @@ class AsrSerModel(PreTrainedModel):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """Trainable parameters for separate learning rates: "encoder" (the pretrained wav2vec2
         including its CTC head, and BERT when fine-tuned) and "heads" (the new SER / fusion
-        layers). Frozen parts (conv feature encoder, frozen BERT, SER's unused CTC head) are left out."""
+        layers, and a CTC head initialised afresh, ctc_head "new"). Frozen parts (conv feature
+        encoder, frozen BERT, SER's unused CTC head) are left out."""
         pretrained = list(self.encoder.parameters())
+        if self.config.ctc_head == "new" and self.task != "ser":
+            fresh = {id(p) for p in self.encoder.lm_head.parameters()}
+            pretrained = [p for p in pretrained if id(p) not in fresh]
         if self.text_encoder is not None and self.config.bert_finetune:
             pretrained += list(self.text_encoder.parameters())
         pretrained_ids = {id(p) for p in pretrained}
@@ -371,8 +377,10 @@ def build_model(
     encoder_overrides: encoder config values to change on load (e.g. mask_time_prob, layerdrop).
     bert_hub_id: the hub id of a BERT folder filled by hand (a fetched one records its own), kept
     in the config so the frozen BERT can be found again elsewhere. hparams: any of HPARAMS;
-    alpha and dropout are recorded only for the model types that use them. Returns (model,
-    processor) with the model in training mode."""
+    alpha and dropout are recorded only for the model types that use them; ctc_head "new" (asr,
+    joint) initialises the encoder's lm_head afresh (torch's default initialisation of a linear
+    layer, drawn from torch's global generator). Returns (model, processor) with the model in
+    training mode."""
     if task not in MODEL_TYPES:
         raise ValueError(f"task must be one of {MODEL_TYPES}, got '{task}'")
     unknown = sorted(set(hparams) - set(HPARAMS))
@@ -417,6 +425,9 @@ def build_model(
         **hparams,
     )
     model = AsrSerModel(config, encoder=encoder, text_encoder=text_encoder)
+    if config.ctc_head == "new" and task != "ser":
+        # SpeechBrain's CTC recipes train a fresh output layer on top of the encoder.
+        model.encoder.lm_head.reset_parameters()
     model.train()
     return model, processor
 
