@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic_predictions import write_synthetic_predictions
 
-from asrser import EMOTIONS, MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
 from asrser.metrics import pooled_wer
 from asrser.report import FIGURE_FILES, TABLE_FILES, write_results
 from asrser.report.aggregate import (
@@ -32,12 +33,10 @@ from asrser.report.table1 import (
     round_half_up,
     table1_from_metrics,
 )
-from asrser.run_names import run_name
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_TABLE1 = REPO / "config" / "paper_table1.csv"
 SCRIPT = REPO / "workflow" / "scripts" / "aggregate.py"
-FOLDS = [f"Ses0{session}{gender}" for session in range(1, 6) for gender in "FM"]
 
 # Improvement cells the paper prints more than 0.1 away from its own (rounded) baseline and
 # joint cells; each is reachable when computed from unrounded WERs (see check_improvements).
@@ -249,63 +248,11 @@ def test_parse_prediction_path_refuses_bad_tags_naming_the_file(run, message):
 
 # --------------------------------------------------------------------------- synthetic set
 
-VOCABULARY = ("the", "a", "of", "you", "i", "it", "what", "that", "know", "yeah", "no", "okay")
-
-
-def _write_synthetic_predictions(
-    root: Path, per_fold: int = 3, seed: int = 0, training_seeds=(0,), joint_error=0.7
-) -> list[Path]:
-    """10 folds x 3 models x 2 trains x 7 conditions of small predictions CSVs, per training
-    seed (seed s > 0 in run folders {model}-{train}-seed{s}); the joint model makes
-    `joint_error` times the baselines' word errors."""
-    rng = np.random.default_rng(seed)
-    utterances = []
-    for fold in FOLDS:
-        for k in range(per_fold):
-            words = rng.choice(VOCABULARY, size=rng.integers(2, 8)).tolist()
-            reference = " ".join(words).capitalize() + "." + (" [LAUGHTER]" if k == 0 else "")
-            emotion = EMOTIONS[(k + len(fold)) % 4]
-            utterances.append((f"{fold}_{k:03d}", fold, words, reference, emotion))
-    paths = []
-    runs = [(s, m, t) for s in training_seeds for m in MODEL_TYPES for t in TRAIN_CONDITIONS]
-    for training_seed, model, train in runs:
-        for c, condition in enumerate(TEST_CONDITIONS):
-            word_error = (0.1 + 0.05 * c) * (joint_error if model == "joint" else 1.0)
-            for fold in FOLDS:
-                rows = []
-                for utt_id, speaker, words, reference, emotion in utterances:
-                    if speaker != fold:
-                        continue
-                    hypothesis = " ".join(w if rng.random() > word_error else "uh" for w in words)
-                    predicted = emotion if rng.random() > 0.3 else rng.choice(EMOTIONS)
-                    probs = rng.dirichlet(np.ones(4)).round(4)
-                    rows.append(
-                        {
-                            "utt_id": utt_id,
-                            "speaker": speaker,
-                            "fold": fold,
-                            "ref_transcript": reference,
-                            "hyp_transcript": "" if model == "ser" else hypothesis,
-                            "ref_emotion": "" if model == "asr" else emotion,
-                            "pred_emotion": "" if model == "asr" else predicted,
-                        }
-                        | {
-                            f"prob_{e}": ("" if model == "asr" else p)
-                            for e, p in zip(EMOTIONS, probs, strict=True)
-                        }
-                    )
-                run = run_name(model, train, training_seed)
-                path = root / run / fold / condition / "predictions.csv"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                pd.DataFrame(rows, columns=list(PREDICTION_COLUMNS)).to_csv(path, index=False)
-                paths.append(path)
-    return paths
-
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval")
-    return _write_synthetic_predictions(root)
+    return write_synthetic_predictions(root)
 
 
 def test_pooled_metrics_pool_folds(synthetic):
