@@ -145,6 +145,7 @@ def test_write_alpha_sweep_writes_table_and_figure(tmp_path, sweep):
     markdown = (tmp_path / "t" / "alpha_sweep.md").read_text()
     assert "| **0.1** (configured) | 2 |" in markdown and "| ASR baseline | 1 |" in markdown
     assert "Saravanan, Berman & Sober 2020" in markdown
+    assert "Neurons, Behavior, Data Analysis and Theory 3(5)" in markdown
     assert (tmp_path / "f" / "alpha_sweep.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "f" / "alpha_sweep.pdf").read_bytes()[:4] == b"%PDF"
 

@@ -130,6 +130,7 @@ def test_a_hand_made_study_over_seeds(tmp_path):
     assert "mean over 2 to 3 training seeds (0, 1, 2) per cell" in markdown
     assert "hierarchical bootstrap over training seeds and test utterances" in markdown
     assert "Saravanan, Berman & Sober 2020" in markdown
+    assert "Neurons, Behavior, Data Analysis and Theory 3(5)" in markdown
     latex = (tables / "table1.tex").read_text()
     assert r"10.0\,{\scriptsize$\pm$5.0}" in latex and "Saravanan" in latex
 

@@ -46,6 +46,11 @@ import numpy as np
 from asrser.stats import RESAMPLE_CHUNK, check_resampling, percentile_ci, two_sided_bootstrap_p
 
 METRICS = ("wer", "accuracy")  # lower is better for WER, higher for accuracy
+REFERENCE = (
+    "Saravanan, V., Berman, G. J. & Sober, S. J. (2020). Application of the hierarchical "
+    "bootstrap to multi-level data in neuroscience. Neurons, Behavior, Data Analysis and "
+    "Theory 3(5)."
+)
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from asrser import TRAIN_CONDITIONS
+from asrser.hierarchical_bootstrap import REFERENCE
 from asrser.report.alpha_sweep import SWEEP_METRICS, TEST_SETS
 from asrser.report.table1 import TRAIN_LABELS, _fmt, _format_p
 from asrser.run_names import format_alpha
@@ -97,6 +98,8 @@ def render_sweep_markdown(table: pd.DataFrame, configured_alpha: float) -> str:
             label = _row_label(by_set.iloc[0], configured_alpha)
             lines.append("| " + " | ".join([label, str(run.n_seeds), *cells]) + " |")
         lines += ["", *_difference_lines(part), ""]
+    if (table.loc[table["model"] == "joint", "n_seeds"] > 1).any():
+        lines += [f"Reference: {REFERENCE}", ""]
     return "\n".join(lines) + "\n"
 
 

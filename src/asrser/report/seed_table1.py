@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from asrser import TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser.hierarchical_bootstrap import REFERENCE
 from asrser.report.table1 import (
     CONDITION_LABELS,
     TASK_BASELINE,
@@ -134,6 +135,7 @@ def render_markdown_over_seeds(
     lines += ["", "† (bold) " + _test_footnote(significance, alpha), ""]
     if significance is not None and not significance.empty:
         lines += _significance_markdown(significance)
+    lines += [f"Reference: {REFERENCE}", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -207,7 +209,8 @@ def render_latex_over_seeds(
                 text = rf"\textbf{{{text}}}$^\dagger$"
             values.append(text)
         lines.append(" & ".join(values) + r" \\")
-    footnote = _test_footnote(significance, alpha).replace("&", r"\&").replace("_", r"\_")
+    footnote = f"{_test_footnote(significance, alpha)} {REFERENCE}"
+    footnote = footnote.replace("&", r"\&").replace("_", r"\_")
     return "\n".join(_latex_tail(lines, footnote)) + "\n"
 
 
