@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from asrser import MODEL_TYPES, TRAIN_CONDITIONS
-from asrser.run_names import RunName, format_alpha, parse_alpha, parse_run_name, run_name
+from asrser.run_names import (
+    RunName,
+    format_alpha,
+    parse_alpha,
+    parse_run_name,
+    run_name,
+    study_run_names,
+    sweep_run_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -108,3 +116,32 @@ def test_run_name_validates_its_parts():
         run_name("ser", "clean", -1)
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         run_name("ser", "clean", 1.0)
+
+
+def test_study_and_sweep_run_names():
+    assert study_run_names([0]) == [
+        "asr-clean", "asr-noisy", "ser-clean", "ser-noisy", "joint-clean", "joint-noisy"
+    ]  # fmt: skip
+    three = study_run_names([0, 1, 2])
+    assert len(three) == 18 and len(set(three)) == 18
+    assert three[:6] == study_run_names([0])  # adding seeds keeps every seed-0 run
+    assert "ser-noisy-seed2" in three
+    sweep = sweep_run_names([0.05, 0.1, 0.3], 0.1, [0, 1])
+    assert sweep == [
+        "joint-clean-alpha0.05", "joint-noisy-alpha0.05",
+        "joint-clean-alpha0.05-seed1", "joint-noisy-alpha0.05-seed1",
+        "joint-clean", "joint-noisy", "joint-clean-seed1", "joint-noisy-seed1",
+        "joint-clean-alpha0.3", "joint-noisy-alpha0.3",
+        "joint-clean-alpha0.3-seed1", "joint-noisy-alpha0.3-seed1",
+    ]  # fmt: skip
+    assert set(sweep) & set(study_run_names([0, 1])) == {
+        "joint-clean", "joint-noisy", "joint-clean-seed1", "joint-noisy-seed1"
+    }  # fmt: skip
+    # The configured alpha's point is always there, and the order is by alpha.
+    assert sweep_run_names([0.3, 0.05], 0.1, [0, 1]) == sweep
+    with pytest.raises(ValueError, match=r"seeds \[1\] listed more than once"):
+        study_run_names([0, 1, 1])
+    with pytest.raises(ValueError, match=r"alphas \[0.3\] listed more than once"):
+        sweep_run_names([0.3, 0.3], 0.1, [0])
+    with pytest.raises(ValueError, match="no seeds given"):
+        sweep_run_names([0.3], 0.1, [])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -121,3 +122,44 @@ def parse_run_name(name: str) -> RunName:
         )
     alpha = parse_alpha(alpha_text) if alpha_text is not None else None
     return RunName(match["model"], match["train"], int(seed_text or 0), alpha)
+
+
+def _distinct(values: Iterable, what: str) -> list:
+    values = list(values)
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{what} {repeated} listed more than once")
+    if not values:
+        raise ValueError(f"no {what} given")
+    return values
+
+
+def study_run_names(
+    seeds: Iterable[int],
+    models: Iterable[str] = MODEL_TYPES,
+    trains: Iterable[str] = TRAIN_CONDITIONS,
+) -> list[str]:
+    """The main study's runs: every model type, training condition and seed (seed 0 untagged)."""
+    seeds = _distinct(seeds, "seeds")
+    return [run_name(m, t, s) for s in seeds for m in models for t in trains]
+
+
+def sweep_run_names(
+    alphas: Iterable[float],
+    configured_alpha: float,
+    seeds: Iterable[int],
+    trains: Iterable[str] = TRAIN_CONDITIONS,
+) -> list[str]:
+    """The joint runs of the alpha sweep, in increasing alpha, each for every seed and training
+    condition. The sweep always holds the configured alpha, whose runs are the main study's joint
+    runs (no alpha tag): nothing retrains for it."""
+    configured = _checked_alpha(configured_alpha)
+    alphas = _distinct([_checked_alpha(a) for a in alphas], "alphas")
+    alphas = sorted({*alphas, configured})
+    seeds = _distinct(seeds, "seeds")
+    return [
+        run_name("joint", t, s, None if a == configured else a)
+        for a in alphas
+        for s in seeds
+        for t in trains
+    ]
