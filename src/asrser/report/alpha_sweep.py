@@ -259,9 +259,10 @@ def write_alpha_sweep(
 
     `prediction_paths`: every predictions CSV of `asrser.run_names.sweep_run_names` (the
     configured alpha's point is always part of the sweep: the main run's joint predictions) and,
-    for reference lines, the main run's seed-0 ASR and SER baselines. `configured_alpha` is the
-    main run's alpha; `expected_alphas`, when given, are the sweep's alphas, and a missing or
-    extra one stops the step before any work. CIs are at 1 - significance_level.
+    for reference lines, the main run's ASR and SER baselines (all their seeds).
+    `configured_alpha` is the main run's alpha; `expected_alphas`, when given, are the sweep's
+    alphas, and a missing or extra one stops the step before any work. CIs are at
+    1 - significance_level.
     """
     from asrser.io import save_figure, write_csv, write_text
     from asrser.report.aggregate import load_predictions
