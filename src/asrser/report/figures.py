@@ -144,7 +144,7 @@ def _error_bars(ax, centres, values, intervals: pd.DataFrame, part: str, train: 
                 elinewidth=0.8, capsize=2)  # fmt: skip
     for centre, value, bottom, top in zip(centres, values, low, high, strict=True):
         if np.isfinite(value):
-            up = value >= 0
+            up = round(value, 1) >= 0  # a bar labelled 0.0 is labelled above
             end = np.nanmax([value, top]) if up else np.nanmin([value, bottom])
             ax.annotate(_bar_text(value), (centre, end), xytext=(0, 2 if up else -2),
                         textcoords="offset points", ha="center", va="bottom" if up else "top",
