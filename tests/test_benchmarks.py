@@ -16,7 +16,10 @@ SMALLEST = {
     "bench_training.py": ["--utterances", "8", "--warmup", "1", "--steps", "1", "--threads", "1"],
     "bench_evaluation.py": ["--utterances", "4", "--conditions", "1"],
     "bench_prediction_resume.py": ["--files", "12"],
-    "bench_significance.py": ["--utterances", "200", "--resamples", "50"],
+    "bench_hierarchical_coverage.py": [
+        *("--studies", "2", "--utterances", "40", "--resamples", "20", "--seeds", "1", "2"),
+    ],
+    "bench_significance.py": ["--utterances", "200", "--resamples", "50", "--seeds", "2"],
     "bench_corpus_stamp.py": [
         *("--utterances", "200", "--dialogs", "10", "--unread", "1", "--musan-files", "30"),
         *("--repeats", "1", "--no-plan"),

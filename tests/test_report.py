@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic_predictions import write_synthetic_predictions
 
-from asrser import EMOTIONS, MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
 from asrser.metrics import pooled_wer
 from asrser.report import FIGURE_FILES, TABLE_FILES, write_results
 from asrser.report.aggregate import (
@@ -36,7 +37,6 @@ from asrser.report.table1 import (
 REPO = Path(__file__).resolve().parents[1]
 PAPER_TABLE1 = REPO / "config" / "paper_table1.csv"
 SCRIPT = REPO / "workflow" / "scripts" / "aggregate.py"
-FOLDS = [f"Ses0{session}{gender}" for session in range(1, 6) for gender in "FM"]
 
 # Improvement cells the paper prints more than 0.1 away from its own (rounded) baseline and
 # joint cells; each is reachable when computed from unrounded WERs (see check_improvements).
@@ -202,69 +202,68 @@ def test_parse_prediction_path():
         parse_prediction_path("results/eval/joint-dirty/Ses03M/music5/predictions.csv")
     with pytest.raises(ValueError, match="expected a path ending in"):
         parse_prediction_path("results/eval/predictions.csv")
+    assert (key.seed, key.alpha) == (0, None)
+
+
+@pytest.mark.parametrize(
+    ("run", "model", "seed", "alpha"),
+    [
+        ("asr-clean", "asr", 0, None),
+        ("ser-noisy-seed1", "ser", 1, None),
+        ("joint-noisy-seed12", "joint", 12, None),
+        ("joint-clean-alpha0.3", "joint", 0, 0.3),
+        ("joint-noisy-alpha0.05-seed2", "joint", 2, 0.05),
+        ("joint-noisy-alpha1.0", "joint", 0, 1.0),
+        ("joint-clean-alpha0.0-seed3", "joint", 3, 0.0),
+    ],
+)
+def test_parse_prediction_path_reads_seed_and_alpha_tags(run, model, seed, alpha):
+    key = parse_prediction_path(f"/abs/results/eval/{run}/Ses02F/speech15/predictions.csv")
+    assert (key.model, key.fold, key.condition, key.seed, key.alpha) == (
+        model,
+        "Ses02F",
+        "speech15",
+        seed,
+        alpha,
+    )
+    assert key.train == run.split("-")[1]
+
+
+@pytest.mark.parametrize(
+    ("run", "message"),
+    [
+        ("joint-noisy-seed0", "seed 0 has no tag"),
+        ("ser-clean-alpha0.1", "only the joint model has an alpha"),
+        ("joint-clean-alpha0.10", "is spelled '0.1'"),
+        ("joint-clean-seed1-alpha0.1", "is not"),
+        ("joint-clean-alpha1e-05", "is not"),
+    ],
+)
+def test_parse_prediction_path_refuses_bad_tags_naming_the_file(run, message):
+    path = f"results/eval/{run}/Ses02F/clean/predictions.csv"
+    with pytest.raises(ValueError, match=message) as error:
+        parse_prediction_path(path)
+    assert str(error.value).startswith(path)
 
 
 # --------------------------------------------------------------------------- synthetic set
-
-VOCABULARY = ("the", "a", "of", "you", "i", "it", "what", "that", "know", "yeah", "no", "okay")
-
-
-def _write_synthetic_predictions(root: Path, per_fold: int = 3, seed: int = 0) -> list[Path]:
-    """10 folds x 3 models x 2 trains x 7 conditions of small predictions CSVs."""
-    rng = np.random.default_rng(seed)
-    utterances = []
-    for fold in FOLDS:
-        for k in range(per_fold):
-            words = rng.choice(VOCABULARY, size=rng.integers(2, 8)).tolist()
-            reference = " ".join(words).capitalize() + "." + (" [LAUGHTER]" if k == 0 else "")
-            emotion = EMOTIONS[(k + len(fold)) % 4]
-            utterances.append((f"{fold}_{k:03d}", fold, words, reference, emotion))
-    paths = []
-    for model in MODEL_TYPES:
-        for train in TRAIN_CONDITIONS:
-            for c, condition in enumerate(TEST_CONDITIONS):
-                word_error = (0.1 + 0.05 * c) * (0.7 if model == "joint" else 1.0)
-                for fold in FOLDS:
-                    rows = []
-                    for utt_id, speaker, words, reference, emotion in utterances:
-                        if speaker != fold:
-                            continue
-                        hypothesis = " ".join(
-                            w if rng.random() > word_error else "uh" for w in words
-                        )
-                        predicted = emotion if rng.random() > 0.3 else rng.choice(EMOTIONS)
-                        probs = rng.dirichlet(np.ones(4)).round(4)
-                        rows.append(
-                            {
-                                "utt_id": utt_id,
-                                "speaker": speaker,
-                                "fold": fold,
-                                "ref_transcript": reference,
-                                "hyp_transcript": "" if model == "ser" else hypothesis,
-                                "ref_emotion": "" if model == "asr" else emotion,
-                                "pred_emotion": "" if model == "asr" else predicted,
-                            }
-                            | {
-                                f"prob_{e}": ("" if model == "asr" else p)
-                                for e, p in zip(EMOTIONS, probs, strict=True)
-                            }
-                        )
-                    path = root / f"{model}-{train}" / fold / condition / "predictions.csv"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    pd.DataFrame(rows, columns=list(PREDICTION_COLUMNS)).to_csv(path, index=False)
-                    paths.append(path)
-    return paths
 
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval")
-    return _write_synthetic_predictions(root)
+    return write_synthetic_predictions(root)
 
 
 def test_pooled_metrics_pool_folds(synthetic):
     predictions = load_predictions(synthetic)
     assert len(predictions) == 42 * 30
+    # The run's seed and alpha follow the columns a single run always had.
+    assert list(predictions.columns) == ["model", "train", "condition", *PREDICTION_COLUMNS] + [
+        "seed",
+        "alpha",
+    ]
+    assert (predictions["seed"] == 0).all() and predictions["alpha"].isna().all()
     metrics = pooled_metrics(predictions)
     assert (
         len(metrics) == 42 and (metrics["n_folds"] == 10).all() and (metrics["n_utts"] == 30).all()

@@ -30,7 +30,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.stats import binomtest
 
-_CHUNK = 256  # resamples per vectorised block: bounds memory at ~_CHUNK * n * 8 bytes
+RESAMPLE_CHUNK = (
+    256  # resamples per vectorised block: bounds memory at ~RESAMPLE_CHUNK * n * 8 bytes
+)
 
 
 def _as_1d(values, name: str, dtype) -> np.ndarray:
@@ -40,7 +42,7 @@ def _as_1d(values, name: str, dtype) -> np.ndarray:
     return array
 
 
-def _check_resampling(n_resamples: int, confidence: float) -> None:
+def check_resampling(n_resamples: int, confidence: float) -> None:
     if int(n_resamples) < 1:
         raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
     if not 0.0 < confidence < 1.0:
@@ -52,15 +54,15 @@ def _resampled_sums(columns: np.ndarray, n_resamples: int, seed) -> np.ndarray:
     rng = np.random.default_rng(seed)
     n = columns.shape[0]
     sums = np.empty((n_resamples, columns.shape[1]), dtype=columns.dtype)
-    for start in range(0, n_resamples, _CHUNK):
-        stop = min(start + _CHUNK, n_resamples)
+    for start in range(0, n_resamples, RESAMPLE_CHUNK):
+        stop = min(start + RESAMPLE_CHUNK, n_resamples)
         idx = rng.integers(0, n, size=(stop - start, n))
         for j in range(columns.shape[1]):
             sums[start:stop, j] = columns[idx, j].sum(axis=1)
     return sums
 
 
-def _percentile_ci(values: np.ndarray, confidence: float) -> tuple[float, float]:
+def percentile_ci(values: np.ndarray, confidence: float) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return float("nan"), float("nan")
@@ -69,7 +71,7 @@ def _percentile_ci(values: np.ndarray, confidence: float) -> tuple[float, float]
     return float(low), float(high)
 
 
-def _two_sided_bootstrap_p(observed: float, resampled: np.ndarray) -> float:
+def two_sided_bootstrap_p(observed: float, resampled: np.ndarray) -> float:
     resampled = resampled[np.isfinite(resampled)]
     if not np.isfinite(observed) or observed == 0.0 or resampled.size == 0:
         return 1.0
@@ -115,7 +117,7 @@ def paired_bootstrap_wer(
     The three arrays hold per-utterance counts for the same utterances in the same order
     (see `asrser.metrics.utterance_error_counts`).
     """
-    _check_resampling(n_resamples, confidence)
+    check_resampling(n_resamples, confidence)
     base = _as_1d(baseline_errors, "baseline_errors", np.int64)
     joint = _as_1d(joint_errors, "joint_errors", np.int64)
     words = _as_1d(ref_words, "ref_words", np.int64)
@@ -141,8 +143,8 @@ def paired_bootstrap_wer(
         joint_b = sums[:, 1] / sums[:, 2]
         delta_b = base_b - joint_b
         relative_b = delta_b / base_b
-    ci_low, ci_high = _percentile_ci(delta_b, confidence)
-    rel_low, rel_high = _percentile_ci(relative_b, confidence)
+    ci_low, ci_high = percentile_ci(delta_b, confidence)
+    rel_low, rel_high = percentile_ci(relative_b, confidence)
     finite = delta_b[np.isfinite(delta_b)]
     return WerBootstrap(
         n_utts=int(base.size),
@@ -155,7 +157,7 @@ def paired_bootstrap_wer(
         ci_high=ci_high,
         relative_ci_low=rel_low,
         relative_ci_high=rel_high,
-        p_value=_two_sided_bootstrap_p(float(delta), delta_b),
+        p_value=two_sided_bootstrap_p(float(delta), delta_b),
         prob_improvement=float(np.mean(finite > 0)) if finite.size else float("nan"),
         n_resamples=int(n_resamples),
         confidence=float(confidence),
@@ -212,7 +214,7 @@ def compare_accuracy(
     confidence: float = 0.95,
 ) -> AccuracyComparison:
     """Exact McNemar p-value and paired bootstrap CI of joint-minus-baseline accuracy."""
-    _check_resampling(n_resamples, confidence)
+    check_resampling(n_resamples, confidence)
     test = mcnemar_exact(baseline_correct, joint_correct)
     base = _as_1d(baseline_correct, "baseline_correct", bool)
     joint = _as_1d(joint_correct, "joint_correct", bool)
@@ -222,7 +224,7 @@ def compare_accuracy(
     diff = joint.astype(np.int64) - base.astype(np.int64)
     sums = _resampled_sums(diff[:, None], int(n_resamples), seed)
     delta_b = sums[:, 0] / base.size
-    ci_low, ci_high = _percentile_ci(delta_b, confidence)
+    ci_low, ci_high = percentile_ci(delta_b, confidence)
     return AccuracyComparison(
         n_utts=int(base.size),
         baseline_accuracy=float(base.mean()),

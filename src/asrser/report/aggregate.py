@@ -1,8 +1,9 @@
 """Pool the per-evaluation predictions and score them.
 
 Inputs are the evaluation stage's files
-    results/eval/{model}-{train}/{fold}/{condition}/predictions.csv
-with columns PREDICTION_COLUMNS. ASR-only models leave the emotion columns empty, SER-only models
+    results/eval/{run}/{fold}/{condition}/predictions.csv
+with columns PREDICTION_COLUMNS, where {run} is {model}-{train} with an optional alpha and seed tag
+(`asrser.run_names`: joint-noisy-alpha0.3-seed2). ASR-only models leave the emotion columns empty, SER-only models
 leave hyp_transcript empty. As in the paper, the ten folds (held-out speakers) of one
 (model, train, condition) are pooled before scoring; per-fold scores are kept as well, to show the
 spread across speakers.
@@ -29,6 +30,7 @@ from asrser.metrics import (
     utterance_error_counts,
     word_error_counts,
 )
+from asrser.run_names import parse_run_name, run_name
 from asrser.stats import compare_accuracy, holm, paired_bootstrap_wer
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,7 @@ METRIC_COLUMNS = (
 )
 
 _PATH_PATTERN = re.compile(
-    r"(?:^|/)(?P<model>[a-z]+)-(?P<train>[a-z]+)/(?P<fold>[^/]+)/(?P<condition>[^/]+)"
-    r"/predictions\.csv$"
+    r"(?:^|/)(?P<run>[^/]+)/(?P<fold>[^/]+)/(?P<condition>[^/]+)/predictions\.csv$"
 )
 
 
@@ -64,30 +65,35 @@ class EvalKey:
     train: str
     fold: str
     condition: str
+    seed: int = 0
+    alpha: float | None = None  # None: the main run, at the configured alpha
 
 
 def parse_prediction_path(path: str | Path) -> EvalKey:
-    """Read (model, train, fold, condition) from .../{model}-{train}/{fold}/{condition}/predictions.csv."""
+    """Read (model, train, fold, condition, seed, alpha) from
+    .../{model}-{train}[-alpha{a}][-seed{s}]/{fold}/{condition}/predictions.csv."""
     text = Path(path).as_posix()
     match = _PATH_PATTERN.search(text)
-    if match is None:
+    if match is None or not re.fullmatch(r"[a-z]+-[a-z]+(-.*)?", match["run"]):
         raise ValueError(
             f"{path}: expected a path ending in "
-            "{model}-{train}/{fold}/{condition}/predictions.csv"
+            "{model}-{train}/{fold}/{condition}/predictions.csv, "
+            "with an optional -alpha{a} and -seed{s} after {train}"
         )
-    key = EvalKey(**match.groupdict())
-    for field, allowed in (
-        ("model", MODEL_TYPES),
-        ("train", TRAIN_CONDITIONS),
-        ("condition", TEST_CONDITIONS),
-    ):
-        if getattr(key, field) not in allowed:
-            raise ValueError(f"{path}: {field} {getattr(key, field)!r} is not one of {allowed}")
-    return key
+    try:
+        run = parse_run_name(match["run"])
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    if match["condition"] not in TEST_CONDITIONS:
+        raise ValueError(
+            f"{path}: condition {match['condition']!r} is not one of {TEST_CONDITIONS}"
+        )
+    return EvalKey(run.model, run.train, match["fold"], match["condition"], run.seed, run.alpha)
 
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
-    """One predictions CSV, validated, with model/train/condition columns from its path."""
+    """One predictions CSV, validated, with model/train/condition columns from its path and, last,
+    seed (0 when the path has no seed tag) and alpha (NaN when it has no alpha tag)."""
     key = parse_prediction_path(path)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
@@ -121,21 +127,27 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
     frame.insert(0, "train", key.train)
     frame.insert(0, "model", key.model)
     frame["fold"] = key.fold
+    frame["seed"] = key.seed
+    frame["alpha"] = float("nan") if key.alpha is None else key.alpha
     return frame
 
 
 def load_predictions(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """Concatenate every predictions CSV; one row per (model, train, condition, utterance)."""
+    """Concatenate every predictions CSV; one row per (run, condition, utterance), where a run is
+    (model, train, seed, alpha). Columns: model, train, condition, PREDICTION_COLUMNS, seed, alpha."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("no predictions files given")
     frames = [read_predictions(p) for p in tqdm(paths, desc="read predictions", unit="file")]
     predictions = pd.concat(frames, ignore_index=True)
-    duplicated = predictions.duplicated(["model", "train", "condition", "utt_id"])
+    # NaN alphas (main runs) count as equal here.
+    duplicated = predictions.duplicated(["model", "train", "seed", "alpha", "condition", "utt_id"])
     if duplicated.any():
         row = predictions.loc[duplicated].iloc[0]
+        alpha = None if pd.isna(row["alpha"]) else float(row["alpha"])
         raise ValueError(
-            f"utterance {row['utt_id']!r} is scored twice for {row['model']}-{row['train']} "
+            f"utterance {row['utt_id']!r} is scored twice for "
+            f"{run_name(row['model'], row['train'], int(row['seed']), alpha)} "
             f"on {row['condition']}: the same utterance appears in two folds' predictions"
         )
     return predictions

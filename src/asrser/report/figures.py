@@ -75,8 +75,18 @@ def fig2_changes(table: pd.DataFrame, task: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_fig2(table: pd.DataFrame, task: str, title_suffix: str = "") -> Figure:
-    """Grouped bars of `fig2_changes` per test condition, with a zero line and value labels."""
+def plot_fig2(
+    table: pd.DataFrame,
+    task: str,
+    title_suffix: str = "",
+    intervals: pd.DataFrame | None = None,
+    note: str = "",
+) -> Figure:
+    """Grouped bars of `fig2_changes` per test condition, with a zero line and value labels.
+
+    `intervals` (test_condition, part, train, low, high), in the bars' units, adds error bars;
+    `note`, below the axes, says what the bars and error bars are.
+    """
     changes = fig2_changes(table, task)
     fig = Figure(figsize=(11, 5.2), layout="constrained")
     ax = fig.add_subplot()
@@ -97,7 +107,10 @@ def plot_fig2(table: pd.DataFrame, task: str, title_suffix: str = "") -> Figure:
             edgecolor="black",
             linewidth=0.4,
         )
-        ax.bar_label(bars, labels=[_bar_text(v) for v in values], fontsize=6.5, padding=2)
+        if intervals is None:
+            ax.bar_label(bars, labels=[_bar_text(v) for v in values], fontsize=6.5, padding=2)
+        else:
+            _error_bars(ax, x + (i - 1) * width, values, intervals, part, train)
     ax.axhline(0.0, color="black", linewidth=0.9)
     ax.set_xticks(x, _tick_labels())
     ax.tick_params(axis="x", labelsize=9)
@@ -117,7 +130,25 @@ def plot_fig2(table: pd.DataFrame, task: str, title_suffix: str = "") -> Figure:
     ax.set_xlabel("Test condition")
     # Above the axes, so the legend never hides a bar.
     _legend(ax, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
+    if note:
+        fig.supxlabel(note, fontsize=8)
     return fig
+
+
+def _error_bars(ax, centres, values, intervals: pd.DataFrame, part: str, train: str) -> None:
+    """Error bars from low to high, and each bar's value beyond the end of its error bar."""
+    rows = intervals[(intervals["part"] == part) & (intervals["train"] == train)]
+    rows = rows.set_index("test_condition").reindex(list(TEST_CONDITIONS))
+    low, high = rows["low"].to_numpy(float), rows["high"].to_numpy(float)
+    ax.errorbar(centres, (low + high) / 2, (high - low) / 2, fmt="none", ecolor="black",
+                elinewidth=0.8, capsize=2)  # fmt: skip
+    for centre, value, bottom, top in zip(centres, values, low, high, strict=True):
+        if np.isfinite(value):
+            up = round(value, 1) >= 0  # a bar labelled 0.0 is labelled above
+            end = np.nanmax([value, top]) if up else np.nanmin([value, bottom])
+            ax.annotate(_bar_text(value), (centre, end), xytext=(0, 2 if up else -2),
+                        textcoords="offset points", ha="center", va="bottom" if up else "top",
+                        fontsize=6.5)  # fmt: skip
 
 
 def _legend(ax, **kwargs) -> None:
@@ -132,7 +163,9 @@ def _bar_text(value: float) -> str:
     return "0.0" if round(value, 1) == 0 else f"{value:+.1f}"
 
 
-def plot_per_fold(per_fold: pd.DataFrame, metrics: pd.DataFrame | None = None) -> Figure:
+def plot_per_fold(
+    per_fold: pd.DataFrame, metrics: pd.DataFrame | None = None, note: str = ""
+) -> Figure:
     """Each fold's WER (top) and accuracy (bottom) per condition, baseline vs joint per train.
 
     Dots are folds (held-out speakers); the black bar is the pooled value when `metrics` is given.
@@ -197,7 +230,7 @@ def plot_per_fold(per_fold: pd.DataFrame, metrics: pd.DataFrame | None = None) -
                 better = "\u2193 better" if metric == "wer" else "\u2191 better"
                 ax.set_ylabel(f"{ylabel}, {better}")
             _legend(ax, fontsize=7, loc="upper left")
-    fig.suptitle("Per-fold spread: one dot per held-out speaker", fontsize=12)
+    fig.suptitle("Per-fold spread: one dot per held-out speaker" + note, fontsize=12)
     return fig
 
 
@@ -223,7 +256,9 @@ def per_fold_gains(per_fold: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "train", "condition", "fold", "gain"])
 
 
-def plot_per_fold_gains(per_fold: pd.DataFrame, table: pd.DataFrame | None = None) -> Figure:
+def plot_per_fold_gains(
+    per_fold: pd.DataFrame, table: pd.DataFrame | None = None, note: str = ""
+) -> Figure:
     """Per-fold joint-vs-baseline gain per condition: does a pooled gain hold across speakers?"""
     gains = per_fold_gains(per_fold)
     fig = Figure(figsize=(13, 4.8), layout="constrained")
@@ -281,7 +316,7 @@ def plot_per_fold_gains(per_fold: pd.DataFrame, table: pd.DataFrame | None = Non
             ax.set_title("SER: joint vs SER baseline", fontsize=10)
             ax.set_ylabel("Accuracy gain (points), \u2191 joint better")
         _legend(ax, fontsize=7, loc="best")
-    fig.suptitle("Joint-model gain per held-out speaker (one dot per fold)", fontsize=12)
+    fig.suptitle("Joint-model gain per held-out speaker (one dot per fold)" + note, fontsize=12)
     return fig
 
 
@@ -294,7 +329,7 @@ def _pooled(metrics: pd.DataFrame, model: str, train: str, condition: str, metri
     return float(match[metric].iloc[0]) if len(match) else float("nan")
 
 
-def plot_confusion_grid(confusion: pd.DataFrame, model: str) -> Figure:
+def plot_confusion_grid(confusion: pd.DataFrame, model: str, note: str = "") -> Figure:
     """Row-normalised confusion matrices of one model: rows = train, columns = test condition.
 
     Colour = share of the reference class (row); the text is the count.
@@ -344,7 +379,8 @@ def plot_confusion_grid(confusion: pd.DataFrame, model: str) -> Figure:
     if image is not None:
         bar = fig.colorbar(image, ax=axes, shrink=0.8, fraction=0.02)
         bar.set_label("share of reference class (row)", fontsize=8)
-    fig.suptitle(f"Confusion matrices: {MODEL_LABELS[model]} model (counts in cells)", fontsize=12)
+    title = f"Confusion matrices: {MODEL_LABELS[model]} model (counts in cells{note})"
+    fig.suptitle(title, fontsize=12)
     return fig
 
 
@@ -363,16 +399,26 @@ def write_figures(
     metrics: pd.DataFrame,
     confusion: pd.DataFrame,
     figures_dir: str | Path,
+    fig2_intervals: dict[str, pd.DataFrame] | None = None,
+    notes: dict[str, str] | None = None,
 ) -> dict[str, Path]:
-    """Write every figure (PNG and PDF) into `figures_dir`; return {name_format: path}."""
+    """Write every figure (PNG and PDF) into `figures_dir`; return {name_format: path}.
+
+    Over several seeds: `fig2_intervals` {task: intervals} adds Fig. 2's error bars, and
+    `notes` {"fig2", "per_fold", "confusion"} says in each figure what its numbers are.
+    """
     figures_dir = Path(figures_dir)
+    intervals, notes = fig2_intervals or {}, notes or {}
+    fig2_note, fold_note, confusion_note = (
+        notes.get(k, "") for k in ("fig2", "per_fold", "confusion")
+    )
     figures = {
-        "fig2a_asr": plot_fig2(table, "asr"),
-        "fig2b_ser": plot_fig2(table, "ser"),
-        "per_fold": plot_per_fold(per_fold, metrics),
-        "per_fold_gain": plot_per_fold_gains(per_fold, table),
-        "confusion_ser": plot_confusion_grid(confusion, "ser"),
-        "confusion_joint": plot_confusion_grid(confusion, "joint"),
+        "fig2a_asr": plot_fig2(table, "asr", intervals=intervals.get("asr"), note=fig2_note),
+        "fig2b_ser": plot_fig2(table, "ser", intervals=intervals.get("ser"), note=fig2_note),
+        "per_fold": plot_per_fold(per_fold, metrics, note=fold_note),
+        "per_fold_gain": plot_per_fold_gains(per_fold, table, note=fold_note),
+        "confusion_ser": plot_confusion_grid(confusion, "ser", note=confusion_note),
+        "confusion_joint": plot_confusion_grid(confusion, "joint", note=confusion_note),
     }
     written = {}
     for name, fig in figures.items():
