@@ -17,20 +17,10 @@ from asrser.hub import (
 )
 from asrser.logs import job_log
 from snakemake.logging import logger
+from snakemake_interface_executor_plugins.settings import ExecMode
 
-# Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job.
-config.update(
-    validate_config(
-        config,
-        os.path.join(workflow.basedir, "config", "schema.yaml"),
-        os.path.join(workflow.basedir, "config", "config.yaml"),
-    )
-)
-
-# The encoder and BERT, and those of them fetched from the hub into config key models_dir.
-ENCODER = configured_model(config, "encoder")
-BERT = configured_model(config, "bert")
-HUB_MODELS = hub_models(config)
+# The process that plans the run, not one Snakemake started to run a job (a Slurm job).
+PLANNING = workflow.exec_mode == ExecMode.DEFAULT
 
 
 def fetch_command():
@@ -50,10 +40,37 @@ def fetch_command():
     return " ".join(words)
 
 
-# Before any job: a hub model's folder that is half-filled, or missing while the hub is offline,
-# fails the plan with one line naming the folder and how to fill it.
-for warning in check_hub_models(config, fetch_command()):
+HUB_WARNINGS = []
+
+
+def hub_check(checked_config):
+    HUB_WARNINGS.extend(check_hub_models(checked_config, fetch_command()))
+
+
+HUB_CHECK = (["encoder", "bert", "models_dir"], hub_check)
+
+
+# Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job,
+# with every problem that can be known at once. The planning process also lists a real IEMOCAP
+# root (session folders and speakers against config key speakers); a half-filled models folder,
+# or one missing while the hub is offline, joins the list with the command that fills it.
+config.update(
+    validate_config(
+        config,
+        os.path.join(workflow.basedir, "config", "schema.yaml"),
+        os.path.join(workflow.basedir, "config", "config.yaml"),
+        working_dir=os.getcwd(),
+        list_corpus=PLANNING,
+        checks=[HUB_CHECK],
+    )
+)
+for warning in HUB_WARNINGS:
     logger.warning(warning)
+
+# The encoder and BERT, and those of them fetched from the hub into config key models_dir.
+ENCODER = configured_model(config, "encoder")
+BERT = configured_model(config, "bert")
+HUB_MODELS = hub_models(config)
 
 FOLDS = list(config["speakers"])
 NOISY_CORPORA = [c for c in TEST_CONDITIONS if c != "clean"]
@@ -287,3 +304,4 @@ def remove_empty_checkpoints():
     for folder in (PRETRAIN_CHECKPOINTS, os.path.dirname(PRETRAIN_CHECKPOINTS)):
         with contextlib.suppress(OSError):  # absent, or not empty
             os.rmdir(folder)
+
