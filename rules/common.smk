@@ -5,9 +5,10 @@ import os
 import re
 import shlex
 
-from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS, snakemake_cli
 from asrser.checkpoint_root import remove_empty_job_folders
 from asrser.config import local_model_files, model_hparams, validate_config
+from asrser.evaluation_packing import choose_packing, declared_resource
 from asrser.hub import (
     check_hub_models,
     configured_model,
@@ -19,6 +20,9 @@ from asrser.logs import job_log
 from snakemake.logging import logger
 from snakemake_interface_executor_plugins.settings import ExecMode
 
+# Snakemake's command line (--executor, targets, --report), which the workflow object does not
+# hold yet while the Snakefile is parsed (asrser.snakemake_cli).
+SNAKEMAKE_ARGS = snakemake_cli.command_line()
 # The process that plans the run, not one Snakemake started to run a job (a Slurm job).
 PLANNING = workflow.exec_mode == ExecMode.DEFAULT
 
@@ -71,6 +75,20 @@ for warning in HUB_WARNINGS:
 ENCODER = configured_model(config, "encoder")
 BERT = configured_model(config, "bert")
 HUB_MODELS = hub_models(config)
+
+# evaluation.jobs `auto` resolved for this run (asrser.evaluation_packing); the resolved packing
+# is what the evaluation jobs' params hold, as if it had been configured.
+EVALUATION_JOBS, PACKING_REASON = choose_packing(
+    config["evaluation"]["jobs"],
+    executor=snakemake_cli.executor(SNAKEMAKE_ARGS),
+    job_rules=snakemake_cli.job_rules(SNAKEMAKE_ARGS),
+    declared_gpus=declared_resource(workflow.global_resources, "gpu"),
+    job_gpus=config["resources"]["gpu"],
+)
+config["evaluation"]["jobs"] = EVALUATION_JOBS
+if PLANNING and PACKING_REASON.startswith("auto"):
+    logger.info(f"evaluation.jobs: {EVALUATION_JOBS} ({PACKING_REASON})")
+
 
 FOLDS = list(config["speakers"])
 NOISY_CORPORA = [c for c in TEST_CONDITIONS if c != "clean"]

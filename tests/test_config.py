@@ -19,6 +19,7 @@ from asrser.config import (
     resolve_pretrained,
     validate_config,
 )
+from asrser.evaluation_packing import choose_packing
 from asrser.train import TrainConfig, TrainingError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +66,12 @@ def test_shipped_configs_validate_and_get_defaults(tmp_path):
         k: v for k, v in alone.items() if k not in inert
     }
     assert _train_settings(paper) == _train_settings(alone)
-    assert paper["evaluation"]["jobs"] == "per_evaluation"
+    # One job per evaluation on a cluster, as before evaluation.jobs had `auto`; one job per
+    # trained model on one GPU machine (tests/test_workflow_plan.py plans both).
+    assert paper["evaluation"]["jobs"] == "auto"
+    on_slurm = choose_packing("auto", executor="slurm", job_gpus=paper["resources"]["gpu"])
+    assert on_slurm[0] == "per_evaluation"
+    assert choose_packing("auto", job_gpus=paper["resources"]["gpu"])[0] == "per_model"
     assert all(settings["head_warmup_steps"] == 0 for settings in _train_settings(paper).values())
     # As in the paper: augmentation for the ASR baseline and the joint model, not the SER recipe.
     augment = {

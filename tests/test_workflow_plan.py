@@ -15,6 +15,8 @@ from asrser.hub import FETCH_RECORD, read_fetch_record
 FOLDS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
 ENCODER_ID = "facebook/wav2vec2-large-960h-lv60-self"
 ONLINE = {"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
+SLURM = ("--profile", str(REPO / "profiles" / "slurm"))
+LOCAL_GPU = ("--profile", str(REPO / "profiles" / "local-gpu"))
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +63,74 @@ def test_default_config_plans_the_whole_study(tmp_path):
 
 
 def test_paper_config_plans_420_evaluation_jobs(tmp_path, corpus_roots):
-    jobs = planned_jobs(tmp_path, *paper_config(fixture_roots(corpus_roots)))
+    """On a cluster (profiles/slurm), where evaluation.jobs auto packs one evaluation a job."""
+    jobs = planned_jobs(tmp_path, *SLURM, *paper_config(fixture_roots(corpus_roots)))
     assert jobs["train_model"] == 60
     assert jobs["evaluate_condition"] == 420
     assert "evaluate_model" not in jobs
     # Real corpora and a hub encoder: nothing synthetic, nothing pretrained.
     for rule in ("synth_corpus", "synth_pretrain_corpus", "pretrain_encoder"):
         assert rule not in jobs
+
+
+def test_the_local_gpu_profile_packs_one_evaluation_job_per_model_with_no_config_for_it(
+    tmp_path, corpus_roots
+):
+    """The corpus roots given with --config replace any config a profile sets; evaluation.jobs
+    auto needs none: a local run whose jobs ask for a GPU loads each model onto it once."""
+    jobs = planned_jobs(tmp_path, *LOCAL_GPU, *paper_config(fixture_roots(corpus_roots)))
+    assert jobs["evaluate_model"] == 60
+    assert "evaluate_condition" not in jobs and "evaluate_fold" not in jobs
+
+
+def test_auto_packing_follows_the_run_and_an_explicit_one_wins(tmp_path, corpus_roots):
+    roots = fixture_roots(corpus_roots)
+    # The README's one-GPU command, with or without the declared GPU.
+    for declared in (("--resources", "gpu=1"), ()):
+        jobs = planned_jobs(tmp_path, *declared, *paper_config(roots))
+        assert jobs["evaluate_model"] == 60 and "evaluate_condition" not in jobs
+    # A local run whose jobs ask for no GPU: a job's start-up costs more than its work.
+    cpu = planned_jobs(tmp_path, *paper_config(roots, "resources={gpu: 0}"))
+    assert cpu["evaluate_fold"] == 10 and "evaluate_model" not in cpu
+    # Another executor than the local one is a cluster.
+    other = planned_jobs(tmp_path, "--executor", "slurm", "--jobs", "4", *paper_config(roots))
+    assert other["evaluate_condition"] == 420
+    # An explicit packing is planned wherever the jobs go; the plan's log names auto's choice.
+    explicit = planned_jobs(tmp_path, *SLURM, *paper_config(roots, "evaluation={jobs: per_model}"))
+    assert explicit["evaluate_model"] == 60
+    result = snakemake(tmp_path, "-n", *LOCAL_GPU, *paper_config(roots))
+    assert "evaluation.jobs: per_model (auto: a local run whose jobs ask for a GPU)" in (
+        result.stdout + result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "wildcards"),
+    [
+        ("evaluate_condition", "model=asr,train=clean,fold=Ses01F,condition=noise5"),
+        ("evaluate_model", "model=joint,train=noisy,fold=Ses01F"),
+        ("evaluate_fold", "fold=Ses01F"),
+    ],
+)
+def test_a_job_process_has_the_evaluation_rule_its_job_was_submitted_as(tmp_path, rule, wildcards):
+    """Under Slurm every job re-parses the Snakefile in a process of its own (remote mode, with
+    Slurm's job-step executor): there auto would choose otherwise than where the job was
+    planned, so it takes the rule named by the job (--target-jobs) instead."""
+    result = snakemake(
+        tmp_path,
+        "--list-rules",
+        "--mode",
+        "remote",
+        "--executor",
+        "slurm-jobstep",
+        "--target-jobs",
+        f"{rule}:{wildcards}",
+        "--configfile",
+        str(TEST_CONFIG),
+    )
+    rules = set(result.stdout.split())
+    evaluation_rules = {"evaluate_condition", "evaluate_model", "evaluate_fold"}
+    assert rules & evaluation_rules == {rule}
 
 
 def test_per_evaluation_packing_plans_420_jobs_on_the_default_too(tmp_path):
