@@ -17,6 +17,8 @@ from asrser.hub import (
     hub_offline,
 )
 from asrser.logs import job_log
+from snakemake.exceptions import WorkflowError
+from snakemake.io import is_flagged
 from snakemake.logging import logger
 from snakemake_interface_executor_plugins.settings import ExecMode
 
@@ -323,3 +325,36 @@ def remove_empty_checkpoints():
         with contextlib.suppress(OSError):  # absent, or not empty
             os.rmdir(folder)
 
+
+def report_files():
+    """The files the report shows of the whole study: the report() outputs of the rules without
+    wildcards (tables, figures; a training's curves are per model)."""
+    return [
+        str(path)
+        for rule in workflow.rules
+        if not rule.has_wildcards()
+        for path in rule.output
+        if is_flagged(path, "report")
+    ]
+
+
+def check_report_ready():
+    """`snakemake --report` where the study has not run to its end: one line saying to run the
+    workflow first, instead of Snakemake's warning for every missing file and its error about
+    the first (the report is built from finished results only). Called after the last rule.
+    """
+    if not (
+        PLANNING
+        and snakemake_cli.report_without_run(SNAKEMAKE_ARGS)
+        and not snakemake_cli.targets(SNAKEMAKE_ARGS)
+    ):
+        return
+    missing = [path for path in report_files() if not os.path.exists(path)]
+    if missing:
+        more = f" and {len(missing) - 1} more of its files" if len(missing) > 1 else ""
+        raise WorkflowError(
+            f"snakemake --report: the study has not run to its end in {os.getcwd()} "
+            f"({missing[0]}{more} missing), and the report shows finished results only: run "
+            "the workflow first (the same command without --report), then --report; or add "
+            "--report-after-run to do both"
+        )

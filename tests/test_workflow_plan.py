@@ -299,6 +299,16 @@ def test_real_data_paths_without_the_paper_config_are_refused(tmp_path):
     assert planned_jobs(work, targets=("data",))["synth_corpus"] == 1
 
 
+def test_a_report_before_the_results_says_to_run_the_workflow_first(tmp_path):
+    result = snakemake(tmp_path, "--report", "report.html", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "snakemake --report: the study has not run to its end in" in output
+    assert "run the workflow first (the same command without --report)" in output
+    assert "Missing metadata" not in output and "marked for report but does not exist" not in output
+    assert not (tmp_path / "report.html").exists()
+
+
 def test_a_config_file_that_is_not_yaml_is_located_with_verbose(tmp_path):
     """Snakemake reads --configfile before the Snakefile, and its message names neither the file
     nor the line; with --verbose (docs/plan-checks.md) its traceback names both."""
