@@ -58,3 +58,7 @@ rule unknown_fold:
         unknown_fold,
     output:
         "fold_{name}",
+
+
+# Last, once every rule is known: `snakemake --report` before the study has finished says so.
+check_report_ready()

@@ -5,9 +5,10 @@ import os
 import re
 import shlex
 
-from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS, snakemake_cli
 from asrser.checkpoint_root import remove_empty_job_folders
 from asrser.config import local_model_files, model_hparams, validate_config
+from asrser.evaluation_packing import choose_packing, declared_resource
 from asrser.hub import (
     check_hub_models,
     configured_model,
@@ -16,21 +17,16 @@ from asrser.hub import (
     hub_offline,
 )
 from asrser.logs import job_log
+from snakemake.exceptions import WorkflowError
+from snakemake.io import is_flagged
 from snakemake.logging import logger
+from snakemake_interface_executor_plugins.settings import ExecMode
 
-# Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job.
-config.update(
-    validate_config(
-        config,
-        os.path.join(workflow.basedir, "config", "schema.yaml"),
-        os.path.join(workflow.basedir, "config", "config.yaml"),
-    )
-)
-
-# The encoder and BERT, and those of them fetched from the hub into config key models_dir.
-ENCODER = configured_model(config, "encoder")
-BERT = configured_model(config, "bert")
-HUB_MODELS = hub_models(config)
+# Snakemake's command line (--executor, targets, --report), which the workflow object does not
+# hold yet while the Snakefile is parsed (asrser.snakemake_cli).
+SNAKEMAKE_ARGS = snakemake_cli.command_line()
+# The process that plans the run, not one Snakemake started to run a job (a Slurm job).
+PLANNING = workflow.exec_mode == ExecMode.DEFAULT
 
 
 def fetch_command():
@@ -50,10 +46,51 @@ def fetch_command():
     return " ".join(words)
 
 
-# Before any job: a hub model's folder that is half-filled, or missing while the hub is offline,
-# fails the plan with one line naming the folder and how to fill it.
-for warning in check_hub_models(config, fetch_command()):
+HUB_WARNINGS = []
+
+
+def hub_check(checked_config):
+    HUB_WARNINGS.extend(check_hub_models(checked_config, fetch_command()))
+
+
+HUB_CHECK = (["encoder", "bert", "models_dir"], hub_check)
+
+
+# Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job,
+# with every problem that can be known at once. The planning process also lists a real IEMOCAP
+# root (session folders and speakers against config key speakers); a half-filled models folder,
+# or one missing while the hub is offline, joins the list with the command that fills it.
+config.update(
+    validate_config(
+        config,
+        os.path.join(workflow.basedir, "config", "schema.yaml"),
+        os.path.join(workflow.basedir, "config", "config.yaml"),
+        working_dir=os.getcwd(),
+        list_corpus=PLANNING,
+        checks=[HUB_CHECK],
+    )
+)
+for warning in HUB_WARNINGS:
     logger.warning(warning)
+
+# The encoder and BERT, and those of them fetched from the hub into config key models_dir.
+ENCODER = configured_model(config, "encoder")
+BERT = configured_model(config, "bert")
+HUB_MODELS = hub_models(config)
+
+# evaluation.jobs `auto` resolved for this run (asrser.evaluation_packing); the resolved packing
+# is what the evaluation jobs' params hold, as if it had been configured.
+EVALUATION_JOBS, PACKING_REASON = choose_packing(
+    config["evaluation"]["jobs"],
+    executor=snakemake_cli.executor(SNAKEMAKE_ARGS),
+    job_rules=snakemake_cli.job_rules(SNAKEMAKE_ARGS),
+    declared_gpus=declared_resource(workflow.global_resources, "gpu"),
+    job_gpus=config["resources"]["gpu"],
+)
+config["evaluation"]["jobs"] = EVALUATION_JOBS
+if PLANNING and PACKING_REASON.startswith("auto"):
+    logger.info(f"evaluation.jobs: {EVALUATION_JOBS} ({PACKING_REASON})")
+
 
 FOLDS = list(config["speakers"])
 NOISY_CORPORA = [c for c in TEST_CONDITIONS if c != "clean"]
@@ -287,3 +324,37 @@ def remove_empty_checkpoints():
     for folder in (PRETRAIN_CHECKPOINTS, os.path.dirname(PRETRAIN_CHECKPOINTS)):
         with contextlib.suppress(OSError):  # absent, or not empty
             os.rmdir(folder)
+
+
+def report_files():
+    """The files the report shows of the whole study: the report() outputs of the rules without
+    wildcards (tables, figures; a training's curves are per model)."""
+    return [
+        str(path)
+        for rule in workflow.rules
+        if not rule.has_wildcards()
+        for path in rule.output
+        if is_flagged(path, "report")
+    ]
+
+
+def check_report_ready():
+    """`snakemake --report` where the study has not run to its end: one line saying to run the
+    workflow first, instead of Snakemake's warning for every missing file and its error about
+    the first (the report is built from finished results only). Called after the last rule.
+    """
+    if not (
+        PLANNING
+        and snakemake_cli.report_without_run(SNAKEMAKE_ARGS)
+        and not snakemake_cli.targets(SNAKEMAKE_ARGS)
+    ):
+        return
+    missing = [path for path in report_files() if not os.path.exists(path)]
+    if missing:
+        more = f" and {len(missing) - 1} more of its files" if len(missing) > 1 else ""
+        raise WorkflowError(
+            f"snakemake --report: the study has not run to its end in {os.getcwd()} "
+            f"({missing[0]}{more} missing), and the report shows finished results only: run "
+            "the workflow first (the same command without --report), then --report; or add "
+            "--report-after-run to do both"
+        )

@@ -67,3 +67,27 @@ def test_a_tolerance_still_catches_what_is_not_noise(tmp_path, capsys):
     runs = [str(tmp_path / "a"), str(tmp_path / "b"), "--rtol", "0.05", "--atol", "0.001"]
     assert compare.main(runs) == 1
     assert "column prob_ang: '0.95' vs '0.35'" in capsys.readouterr().out
+
+
+def test_when_and_how_long_a_model_trained_are_timings(tmp_path, capsys):
+    """provenance.json records the training's date and duration beside its settings: the
+    settings are compared, the clock is not."""
+    compare = load_compare_outputs()
+    for run, (at, seconds, lr) in {
+        "a": ("05:43:52", 1.7, 1e-4),
+        "b": ("05:45:36", 1.5, 1e-4),
+    }.items():
+        folder = tmp_path / run / "results" / "models" / "asr-clean" / "Ses01F" / "model"
+        folder.mkdir(parents=True)
+        (folder / "provenance.json").write_text(
+            f'{{"trained_at": "2026-12-07T{at}Z", "training_seconds": {seconds}, '
+            f'"settings": {{"lr_encoder": {lr}, "max_batch_seconds": 32.0}}}}'
+        )
+    runs = [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert compare.main(runs) == 0
+    assert "trained_at, training_seconds" in capsys.readouterr().out
+    provenance = tmp_path / "b" / "results" / "models" / "asr-clean" / "Ses01F" / "model"
+    text = (provenance / "provenance.json").read_text()
+    (provenance / "provenance.json").write_text(text.replace("32.0", "16.0"))
+    assert compare.main(runs) == 1
+    assert "max_batch_seconds" in capsys.readouterr().out

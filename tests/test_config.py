@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,13 @@ from asrser import SYNTHETIC_MARKER
 from asrser.config import (
     ConfigError,
     check_corpus_roots,
+    check_synthetic_roots,
     local_model_files,
     model_hparams,
     resolve_pretrained,
     validate_config,
 )
+from asrser.evaluation_packing import choose_packing
 from asrser.train import TrainConfig, TrainingError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +66,12 @@ def test_shipped_configs_validate_and_get_defaults(tmp_path):
         k: v for k, v in alone.items() if k not in inert
     }
     assert _train_settings(paper) == _train_settings(alone)
-    assert paper["evaluation"]["jobs"] == "per_evaluation"
+    # One job per evaluation on a cluster, as before evaluation.jobs had `auto`; one job per
+    # trained model on one GPU machine (tests/test_workflow_plan.py plans both).
+    assert paper["evaluation"]["jobs"] == "auto"
+    on_slurm = choose_packing("auto", executor="slurm", job_gpus=paper["resources"]["gpu"])
+    assert on_slurm[0] == "per_evaluation"
+    assert choose_packing("auto", job_gpus=paper["resources"]["gpu"])[0] == "per_model"
     assert all(settings["head_warmup_steps"] == 0 for settings in _train_settings(paper).values())
     # As in the paper: augmentation for the ASR baseline and the joint model, not the SER recipe.
     augment = {
@@ -285,6 +293,23 @@ def test_package_models_resolve_to_their_folder():
         resolve_pretrained("package:no_such_package_here")
 
 
+def test_schema_descriptions_are_whole():
+    """A description in a flow mapping ({type: ..., description: ...}) ends at its first comma
+    unless quoted; the rest becomes a key of its own, and the messages quoting it are cut."""
+
+    def stray_keys(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if value is None:
+                    yield ".".join(map(str, [*path, key]))
+                yield from stray_keys(value, [*path, key])
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from stray_keys(value, [*path, index])
+
+    assert list(stray_keys(_config("schema.yaml"), [])) == []
+
+
 def test_schema_documents_every_training_hyper_parameter():
     from dataclasses import fields
 
@@ -396,3 +421,174 @@ def test_only_the_folders_the_jobs_emptied_are_removed(tmp_path, monkeypatch):
     (tmp_path / "scratch" / "asr-clean" / "Ses01F").mkdir(parents=True)
     remove_empty_job_folders("$ASRSER_TEST_SCRATCH/scratch", runs, folds)
     assert (tmp_path / "scratch").is_dir() and not any((tmp_path / "scratch").iterdir())
+
+
+# ------------------------------------------------------------- errors that come together
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def test_every_problem_known_at_once_is_in_one_message(tmp_path):
+    """Schema errors, the checks the schema cannot express and both corpus roots: one message,
+    one line each, so that one pass fixes them all."""
+    config = _config("paper.yaml")
+    config["data"]["seed"] = "seven"  # schema
+    config["data"]["sedd"] = 7  # schema: an unknown key spoils none of the others
+    config["data"]["train_snr_db"] = [35, 5]  # semantic, beside a schema error in its section
+    config.update(iemocap_root=str(tmp_path / "no_iemocap"), musan_root=str(tmp_path / "no_musan"))
+    config["bert"]["name_or_path"] = str(tmp_path)  # a folder without config.json
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    lines = str(error.value).splitlines()
+    assert lines[0] == "6 problems in the configuration:"
+    expected = (
+        "config key 'data': Additional properties are not allowed ('sedd' was unexpected)",
+        "config key 'data.seed': 'seven' is not of type 'integer'",
+        "config key 'data.train_snr_db': expected [low, high] with low <= high, got [35, 5]",
+        f"config key 'iemocap_root': '{tmp_path / 'no_iemocap'}' is not a directory",
+        f"config key 'musan_root': '{tmp_path / 'no_musan'}' is not a directory",
+        f"config key 'bert.name_or_path': '{tmp_path}' is not a saved model folder",
+    )
+    assert len(lines) == 1 + len(expected)
+    for line, start in zip(lines[1:], expected, strict=True):
+        assert line.startswith(f"  {start}"), line
+    assert error.value.problems == [line.strip() for line in lines[1:]]
+    # A check reading a key the schema rejected is left out: its schema error says it all.
+    config = {**_config(), "checkpoint_root": 5}
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert str(error.value) == "config key 'checkpoint_root': 5 is not of type 'string'"
+
+
+def test_checks_of_the_workflow_join_the_message_when_their_keys_are_valid():
+    calls = []
+
+    def models_folder(config):
+        calls.append(config["models_dir"])
+        raise ConfigError("config key 'encoder.name_or_path': the models folder is missing")
+
+    config = {**_config(), "data": {"seed": "x"}}
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, checks=[(["encoder", "models_dir"], models_folder)])
+    assert error.value.problems == [
+        "config key 'data.seed': 'x' is not of type 'integer'",
+        "config key 'encoder.name_or_path': the models folder is missing",
+    ]
+    assert calls == ["resources/models"]  # run on the config with its defaults filled in
+    with pytest.raises(ConfigError) as error:
+        validate_config({**config, "models_dir": ""}, checks=[(["models_dir"], models_folder)])
+    assert len(error.value.problems) == 2 and calls == ["resources/models"]
+
+
+def test_an_empty_value_says_it_is_empty_and_what_the_key_holds():
+    """`--config iemocap_root=` gives None, which the schema calls "None is not of type
+    'string'"."""
+    for empty in (None, ""):
+        with pytest.raises(ConfigError) as error:
+            validate_config({**_config(), "iemocap_root": empty})
+        assert str(error.value) == (
+            "config key 'iemocap_root' is empty (given no value, as `--config iemocap_root=` "
+            "gives it); expected a string: Root of IEMOCAP (the folder holding Session1 .. "
+            "Session5)"
+        )
+    config = _config()
+    config["data"]["seed"] = None
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert str(error.value) == (
+        "config key 'data.seed' is empty (given no value); expected an integer: Seed of pools, "
+        "mixtures and folds"
+    )
+
+
+# ------------------------------------------------------------------ mistakes of a first run
+def test_a_synthetic_root_outside_the_working_directory_must_hold_a_synthetic_corpus(tmp_path):
+    """Real-data paths given without --configfile config/paper.yaml (a typo, an unmounted disk)
+    would get the demo corpus written into them, and the demo run on it."""
+    work, elsewhere = tmp_path / "work", tmp_path / "data"
+    work.mkdir()
+    (elsewhere / "musan").mkdir(parents=True)  # an empty mount point
+    roots = (elsewhere / "IEMOCAP_full_release", elsewhere / "musan")
+    before = _listing(tmp_path)
+    with pytest.raises(ConfigError) as error:
+        check_synthetic_roots(*roots, working_dir=work)
+    iemocap, musan = error.value.problems
+    assert iemocap.startswith(
+        f"config key 'iemocap_root': '{roots[0]}' does not exist and lies outside the working "
+        "directory, but synthetic.enabled is true, so the workflow would write the synthetic demo "
+        "corpus there"
+    )
+    assert musan.startswith(f"config key 'musan_root': '{roots[1]}' is empty and lies outside")
+    assert "add --configfile config/paper.yaml" in musan and "inside the working directory" in musan
+    assert _listing(tmp_path) == before  # nothing created or written
+    # Inside the working directory (as written, or through a link to another disk), or holding
+    # a synthetic corpus of an earlier run, a root is the synthesis's to write.
+    check_synthetic_roots(work / "resources" / "IEMOCAP", work / "musan", working_dir=work)
+    (work / "scratch").symlink_to(elsewhere)
+    check_synthetic_roots(
+        work / "scratch" / "IEMOCAP_full_release", work / "scratch" / "musan", work
+    )
+    (elsewhere / "musan" / SYNTHETIC_MARKER).write_text("")
+    (roots[0]).mkdir()
+    (roots[0] / SYNTHETIC_MARKER).write_text("")
+    check_synthetic_roots(*roots, working_dir=work)
+    # validate_config checks it where the workflow gives its working directory.
+    (roots[0] / SYNTHETIC_MARKER).unlink()
+    config = {**_config(), "iemocap_root": str(roots[0]), "musan_root": str(roots[1])}
+    validate_config(config)
+    with pytest.raises(ConfigError, match="^config key 'iemocap_root': .* is empty and lies"):
+        validate_config(config, working_dir=work)
+
+
+def test_speakers_are_checked_against_the_corpus_by_listing_it(tmp_path):
+    """A damaged copy of the fixture corpus: a session without its wav folder, a speaker without
+    audio; and speakers configured that the corpus does not have. Nothing is written there."""
+    from fixtures import make_iemocap_tree
+
+    corpus = make_iemocap_tree(tmp_path / "IEMOCAP", per_emotion=1, seconds=0.1, bad_cases=False)
+    musan = tmp_path / "musan"
+    for kind in ("music", "speech", "noise"):
+        (musan / kind).mkdir(parents=True)
+    speakers = corpus.speakers
+    assert len(speakers) == 10
+    check_corpus_roots(corpus.root, musan, speakers=speakers)
+    for wav in (corpus.root / "Session3" / "sentences" / "wav").rglob("*_M0*.wav"):
+        wav.unlink()  # Ses03M loses every utterance's audio
+    shutil.rmtree(corpus.root / "Session5" / "dialog" / "transcriptions")
+    before = _listing(tmp_path)
+    with pytest.raises(ConfigError) as error:
+        check_corpus_roots(corpus.root, musan, speakers=speakers)
+    layout, speaker = error.value.problems
+    assert layout.startswith(
+        f"config key 'iemocap_root': '{corpus.root}' lacks Session5/dialog/transcriptions; "
+    )
+    assert speaker.startswith(
+        f"config key 'speakers': Ses03M has no audio under iemocap_root '{corpus.root}'"
+    )
+    assert "Set speakers to the corpus's speakers (Ses01F, Ses01M, Ses02F" in speaker
+    # Fewer folds than speakers: ingestion needs every speaker of the corpus to be a fold.
+    with pytest.raises(
+        ConfigError,
+        match="'speakers': Ses02F, Ses02M, Ses04F, Ses04M, Ses05F, Ses05M have audio but no fold",
+    ):
+        check_corpus_roots(corpus.root, musan, speakers=["Ses01F", "Ses01M", "Ses03F"])
+    assert _listing(tmp_path) == before
+    # validate_config lists the corpus only when the workflow asks (its planning process).
+    config = {**_config("paper.yaml"), "iemocap_root": str(corpus.root), "musan_root": str(musan)}
+    validate_config(config)
+    with pytest.raises(ConfigError, match="Ses03M has no audio"):
+        validate_config(config, list_corpus=True)
+
+
+def test_the_bert_folder_error_gives_a_bert_as_its_example(tmp_path):
+    config = _config()
+    config["bert"] = {"name_or_path": str(tmp_path / "my_bert")}
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert str(error.value).endswith("a hub name such as bert-base-uncased")
+    config = {**_config(), "encoder": {"name_or_path": str(tmp_path), "pretrain_demo": False}}
+    with pytest.raises(ConfigError, match="such as facebook/wav2vec2-large-960h-lv60-self$"):
+        validate_config(config)

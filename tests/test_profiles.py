@@ -91,10 +91,14 @@ def test_slurm_profile_sizes_every_rule_that_runs_a_job(slurm):
     declared = set()
     for path in [ROOT / "Snakefile", *sorted((ROOT / "rules").glob("*.smk"))]:
         declared |= set(re.findall(r"^\s*rule (\w+):", path.read_text(), re.M))
-    targets = {"all", "data", "unknown_fold"}  # input-only targets, run by Snakemake itself
-    assert targets <= declared
-    assert declared - targets == set(GPU_RULES) | set(CPU_RULES) | {"pretrain_encoder"}
-    assert set(slurm["set-resources"]) == declared - targets
+    targets = {"all", "data", "unknown_fold", "fetch_models"}  # input-only, run by Snakemake
+    # Run by the Snakemake process itself, on the login node, which reaches the hub.
+    local = {"fetch_model"}
+    models = (ROOT / "rules" / "models.smk").read_text()
+    assert re.search(r"rule fetch_model:(?:(?!\n    rule ).)*localrule: True", models, re.S)
+    assert targets | local <= declared
+    assert declared - targets - local == set(GPU_RULES) | set(CPU_RULES) | {"pretrain_encoder"}
+    assert set(slurm["set-resources"]) == declared - targets - local
 
 
 def test_slurm_profile_scales_memory_and_runtime_with_the_attempt(slurm):
@@ -127,7 +131,10 @@ def test_slurm_profile_has_nothing_gpu_related_in_slurm_extra(slurm):
 def test_local_gpu_profile_runs_gpu_jobs_one_at_a_time(local_gpu):
     assert local_gpu["resources"] == {"gpu": 1}
     assert isinstance(local_gpu["cores"], int) and local_gpu["cores"] >= 1
-    assert local_gpu["config"]["evaluation"]["jobs"] == "per_model"
+    # No config values: a --config on the command line would replace them all. The packing, one
+    # evaluation job per model, is evaluation.jobs auto's choice for this profile
+    # (tests/test_workflow_plan.py plans the paper config with it).
+    assert "config" not in local_gpu
     assert local_gpu["rerun-incomplete"] is True
     assert local_gpu["keep-going"] is True
     assert "executor" not in local_gpu
@@ -175,8 +182,8 @@ def test_snakemake_reads_the_slurm_profile_resources(tmp_path):
 
 def test_snakemake_reads_the_local_gpu_profile(tmp_path):
     output = dry_run(tmp_path, LOCAL_GPU_PROFILE)
-    # The profile's config entry is merged into the config file's evaluation settings.
-    assert "echo evaluation_jobs=per_model" in output
+    # The profile leaves the config file's settings as they are.
+    assert "echo evaluation_jobs=per_evaluation" in output
     assert "echo gpu=0 mem_mb=100 runtime=1 > trained.txt" in output
 
 

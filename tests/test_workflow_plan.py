@@ -15,6 +15,8 @@ from asrser.hub import FETCH_RECORD, read_fetch_record
 FOLDS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
 ENCODER_ID = "facebook/wav2vec2-large-960h-lv60-self"
 ONLINE = {"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
+SLURM = ("--profile", str(REPO / "profiles" / "slurm"))
+LOCAL_GPU = ("--profile", str(REPO / "profiles" / "local-gpu"))
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +63,74 @@ def test_default_config_plans_the_whole_study(tmp_path):
 
 
 def test_paper_config_plans_420_evaluation_jobs(tmp_path, corpus_roots):
-    jobs = planned_jobs(tmp_path, *paper_config(fixture_roots(corpus_roots)))
+    """On a cluster (profiles/slurm), where evaluation.jobs auto packs one evaluation a job."""
+    jobs = planned_jobs(tmp_path, *SLURM, *paper_config(fixture_roots(corpus_roots)))
     assert jobs["train_model"] == 60
     assert jobs["evaluate_condition"] == 420
     assert "evaluate_model" not in jobs
     # Real corpora and a hub encoder: nothing synthetic, nothing pretrained.
     for rule in ("synth_corpus", "synth_pretrain_corpus", "pretrain_encoder"):
         assert rule not in jobs
+
+
+def test_the_local_gpu_profile_packs_one_evaluation_job_per_model_with_no_config_for_it(
+    tmp_path, corpus_roots
+):
+    """The corpus roots given with --config replace any config a profile sets; evaluation.jobs
+    auto needs none: a local run whose jobs ask for a GPU loads each model onto it once."""
+    jobs = planned_jobs(tmp_path, *LOCAL_GPU, *paper_config(fixture_roots(corpus_roots)))
+    assert jobs["evaluate_model"] == 60
+    assert "evaluate_condition" not in jobs and "evaluate_fold" not in jobs
+
+
+def test_auto_packing_follows_the_run_and_an_explicit_one_wins(tmp_path, corpus_roots):
+    roots = fixture_roots(corpus_roots)
+    # The README's one-GPU command, with or without the declared GPU.
+    for declared in (("--resources", "gpu=1"), ()):
+        jobs = planned_jobs(tmp_path, *declared, *paper_config(roots))
+        assert jobs["evaluate_model"] == 60 and "evaluate_condition" not in jobs
+    # A local run whose jobs ask for no GPU: a job's start-up costs more than its work.
+    cpu = planned_jobs(tmp_path, *paper_config(roots, "resources={gpu: 0}"))
+    assert cpu["evaluate_fold"] == 10 and "evaluate_model" not in cpu
+    # Another executor than the local one is a cluster.
+    other = planned_jobs(tmp_path, "--executor", "slurm", "--jobs", "4", *paper_config(roots))
+    assert other["evaluate_condition"] == 420
+    # An explicit packing is planned wherever the jobs go; the plan's log names auto's choice.
+    explicit = planned_jobs(tmp_path, *SLURM, *paper_config(roots, "evaluation={jobs: per_model}"))
+    assert explicit["evaluate_model"] == 60
+    result = snakemake(tmp_path, "-n", *LOCAL_GPU, *paper_config(roots))
+    assert "evaluation.jobs: per_model (auto: a local run whose jobs ask for a GPU)" in (
+        result.stdout + result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "wildcards"),
+    [
+        ("evaluate_condition", "model=asr,train=clean,fold=Ses01F,condition=noise5"),
+        ("evaluate_model", "model=joint,train=noisy,fold=Ses01F"),
+        ("evaluate_fold", "fold=Ses01F"),
+    ],
+)
+def test_a_job_process_has_the_evaluation_rule_its_job_was_submitted_as(tmp_path, rule, wildcards):
+    """Under Slurm every job re-parses the Snakefile in a process of its own (remote mode, with
+    Slurm's job-step executor): there auto would choose otherwise than where the job was
+    planned, so it takes the rule named by the job (--target-jobs) instead."""
+    result = snakemake(
+        tmp_path,
+        "--list-rules",
+        "--mode",
+        "remote",
+        "--executor",
+        "slurm-jobstep",
+        "--target-jobs",
+        f"{rule}:{wildcards}",
+        "--configfile",
+        str(TEST_CONFIG),
+    )
+    rules = set(result.stdout.split())
+    evaluation_rules = {"evaluate_condition", "evaluate_model", "evaluate_fold"}
+    assert rules & evaluation_rules == {rule}
 
 
 def test_per_evaluation_packing_plans_420_jobs_on_the_default_too(tmp_path):
@@ -140,6 +203,122 @@ def test_root_without_sessions_is_rejected(tmp_path, corpus_roots):
     result = snakemake(tmp_path, "-n", *paper_config(roots), check=False)
     assert result.returncode != 0
     assert "no Session1 .. Session5" in result.stdout + result.stderr
+
+
+def _problems(result) -> list[str]:
+    """The lines of a plan's configuration error (one a problem, under their heading)."""
+    lines = (result.stdout + result.stderr).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("ConfigError in file"))
+    problems = []
+    for line in lines[start + 1 :]:
+        if line.startswith("  File "):
+            break
+        problems.append(line.strip())
+    return problems[1:] if problems[0].endswith("problems in the configuration:") else problems
+
+
+def test_bad_roots_schema_errors_and_semantic_ones_come_in_one_message(tmp_path, corpus_roots):
+    roots = fixture_roots(
+        corpus_roots, iemocap_root=tmp_path / "no_iemocap", musan_root=tmp_path / "no_musan"
+    )
+    result = snakemake(
+        tmp_path,
+        "-n",
+        *paper_config(roots, "data={seed: seven, train_snr_db: [35, 5]}"),
+        check=False,
+    )
+    assert result.returncode != 0
+    problems = _problems(result)
+    keys = [problem.split("'")[1] for problem in problems]
+    assert keys == ["data.seed", "data.train_snr_db", "iemocap_root", "musan_root"]
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_empty_corpus_root_on_the_command_line_is_called_empty(tmp_path, corpus_roots):
+    roots = fixture_roots(corpus_roots, iemocap_root="")
+    result = snakemake(tmp_path, "-n", *paper_config(roots), check=False)
+    assert result.returncode != 0
+    assert _problems(result) == [
+        "config key 'iemocap_root' is empty (given no value, as `--config iemocap_root=` gives "
+        "it); expected a string: Root of IEMOCAP (the folder holding Session1 .. Session5)"
+    ]
+
+
+def test_speakers_that_do_not_match_the_corpus_stop_the_plan(tmp_path, corpus_roots):
+    """A damaged copy of the fixture corpus (one speaker's audio gone) and a speaker list that
+    leaves speakers of the corpus out: one line each at plan time, not a traceback at
+    ingestion. Nothing of the corpus is written to."""
+    damaged = tmp_path / "IEMOCAP"
+    shutil.copytree(corpus_roots / "IEMOCAP", damaged)
+    for wav in (damaged / "Session2" / "sentences" / "wav").rglob("*_F0*.wav"):
+        wav.unlink()
+    listing = sorted(str(p) for p in damaged.rglob("*"))
+    result = snakemake(
+        tmp_path,
+        "-n",
+        *paper_config(fixture_roots(corpus_roots, iemocap_root=damaged)),
+        check=False,
+    )
+    assert result.returncode != 0
+    (problem,) = _problems(result)
+    assert problem.startswith(
+        f"config key 'speakers': Ses02F has no audio under iemocap_root '{damaged}'"
+    )
+    assert "Set speakers to the corpus's speakers (Ses01F, Ses01M, Ses02M, Ses03F" in problem
+    assert sorted(str(p) for p in damaged.rglob("*")) == listing
+    subset = "speakers=[Ses01F, Ses01M, Ses02F, Ses02M]"
+    result = snakemake(
+        tmp_path, "-n", *paper_config(fixture_roots(corpus_roots), subset), check=False
+    )
+    (problem,) = _problems(result)
+    assert "Ses03F, Ses03M, Ses04F, Ses04M, Ses05F, Ses05M have audio but no fold" in problem
+    assert not (tmp_path / "results").exists()
+
+
+def test_real_data_paths_without_the_paper_config_are_refused(tmp_path):
+    """Forgetting --configfile config/paper.yaml while the real roots are missing (a typo, an
+    unmounted disk) would write the demo's synthetic corpus there and run the demo."""
+    work = tmp_path / "work"
+    work.mkdir()
+    mount = tmp_path / "mnt" / "musan"
+    mount.mkdir(parents=True)  # a mount point, disk not mounted
+    roots = (f"iemocap_root={tmp_path / 'data' / 'IEMOCAP_full_release'}", f"musan_root={mount}")
+    result = snakemake(work, "-n", "--config", *roots, check=False)
+    assert result.returncode != 0
+    iemocap, musan = _problems(result)
+    assert iemocap.startswith("config key 'iemocap_root': ") and "does not exist" in iemocap
+    assert musan.startswith(f"config key 'musan_root': '{mount}' is empty and lies outside")
+    for problem in (iemocap, musan):
+        assert "For the real study add --configfile config/paper.yaml" in problem
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "mnt",
+        "mnt/musan",
+        "work",
+    ]
+    # The embedded default's roots are relative, in the working directory: planned as always.
+    assert planned_jobs(work, targets=("data",))["synth_corpus"] == 1
+
+
+def test_a_report_before_the_results_says_to_run_the_workflow_first(tmp_path):
+    result = snakemake(tmp_path, "--report", "report.html", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "snakemake --report: the study has not run to its end in" in output
+    assert "run the workflow first (the same command without --report)" in output
+    assert "Missing metadata" not in output and "marked for report but does not exist" not in output
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_a_config_file_that_is_not_yaml_is_located_with_verbose(tmp_path):
+    """Snakemake reads --configfile before the Snakefile, and its message names neither the file
+    nor the line; with --verbose (docs/plan-checks.md) its traceback names both."""
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("iemocap_root: /data/IEMOCAP\nspeakers: [Ses01F, Ses01M\nmusan_root: x\n")
+    result = snakemake(tmp_path, "-n", "--configfile", str(bad), check=False)
+    assert "Config file is not valid JSON or YAML" in result.stdout + result.stderr
+    result = snakemake(tmp_path, "-n", "--verbose", "--configfile", str(bad), check=False)
+    assert result.returncode != 0
+    assert f'in "{bad}", line 2, column 11' in result.stdout + result.stderr
 
 
 def test_test_config_is_valid_and_small(tmp_path):

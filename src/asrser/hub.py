@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from asrser.config import ConfigError, is_local_model_path, resolve_pretrained
+from asrser.config import HUB_EXAMPLES, ConfigError, is_local_model_path, resolve_pretrained
 from asrser.io import atomic_dir, write_json
 from asrser.model_files import INDEX_SUFFIX, check_model_folder, model_folder_problems
 
@@ -115,7 +115,7 @@ def configured_model(config: Mapping, role: str) -> ConfiguredModel:
     if not HUB_ID.fullmatch(name):
         raise ConfigError(
             f"config key '{key}': '{name}' is neither a local model folder nor a hub id "
-            "(expected org/name, e.g. facebook/wav2vec2-large-960h-lv60-self)"
+            f"(expected org/name or name, e.g. {HUB_EXAMPLES[key]})"
         )
     models_dir = str(config.get("models_dir", DEFAULT_MODELS_DIR))
     return ConfiguredModel(
@@ -156,8 +156,9 @@ def fill_instructions(model: ConfiguredModel, command: str = "snakemake fetch_mo
 
 
 def check_hub_models(config: Mapping, command: str = "snakemake fetch_models") -> list[str]:
-    """Plan-time check of the hub models' folders, raising a one-line ConfigError that names the
-    folder, the config key and `command` (what fills the folder):
+    """Plan-time check of the hub models' folders, raising a ConfigError with one line for each
+    folder (ConfigError.listing), naming the folder, the config key and `command` (what fills
+    the folder):
 
     - a folder that is there must be complete (a half-copied one is never loaded; it is the
       user's to remove or complete, never deleted here);
@@ -168,17 +169,18 @@ def check_hub_models(config: Mapping, command: str = "snakemake fetch_models") -
     that fetched it (Snakemake knows its parameter), not by a run in another working directory
     sharing models_dir, which the warning tells how to force."""
     offline = hub_offline()
-    warnings = []
+    warnings, problems, missing = [], [], []
     for model in hub_models(config):
         folder = Path(model.path)
         where = f"config key '{model.key}': the models folder '{folder}' of '{model.hub_id}'"
         if folder.exists():
-            problems = model_folder_problems(folder)
-            if problems:
-                raise ConfigError(
-                    f"{where} is incomplete ({'; '.join(problems)}), so it is never loaded: "
+            incomplete = model_folder_problems(folder)
+            if incomplete:
+                problems.append(
+                    f"{where} is incomplete ({'; '.join(incomplete)}), so it is never loaded: "
                     f"remove it and {fill_instructions(model, command)}"
                 )
+                continue
             record = read_fetch_record(folder)
             if record and record.get("revision") != model.revision:
                 held = (
@@ -187,20 +189,47 @@ def check_hub_models(config: Mapping, command: str = "snakemake fetch_models") -
                     f"({model.key.split('.')[0]}.revision)"
                 )
                 if offline:
-                    raise ConfigError(
+                    problems.append(
                         f"{held} and the hub is offline: set the revision back, or "
                         f"{fill_instructions(model, command)}"
                     )
-                warnings.append(
-                    f"{held}: a run in the working directory that fetched it fetches it "
-                    f"again; from another one, run `{command} --forcerun fetch_model`"
-                )
+                else:
+                    warnings.append(
+                        f"{held}: a run in the working directory that fetched it fetches it "
+                        f"again; from another one, run `{command} --forcerun fetch_model`"
+                    )
         elif offline:
-            raise ConfigError(
-                f"{where} is missing and the hub is offline (HF_HUB_OFFLINE or "
-                f"TRANSFORMERS_OFFLINE): {fill_instructions(model, command)}"
-            )
+            missing.append(model)
+    if missing:
+        problems.insert(0, _missing_offline(missing, command))
+    if problems:
+        raise ConfigError.listing(problems)
     return warnings
+
+
+def _missing_offline(models: list[ConfiguredModel], command: str) -> str:
+    """One line for the folders missing while the hub is offline: one command fills them all."""
+    first, *others = models
+    also = "; ".join(
+        f"config key '{model.key}': '{model.path}' of '{model.hub_id}'" for model in others
+    )
+    if not others:
+        return (
+            f"config key '{first.key}': the models folder '{first.path}' of '{first.hub_id}' is "
+            "missing and the hub is offline (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE): "
+            f"{fill_instructions(first, command)}"
+        )
+    downloads = "; ".join(
+        f"hf download {model.hub_id} --revision {model.revision} --local-dir {model.path}"
+        for model in models
+    )
+    return (
+        f"config key '{first.key}': the models folder '{first.path}' of '{first.hub_id}' (like "
+        f"that of {also}) is missing and the hub is offline (HF_HUB_OFFLINE or "
+        "TRANSFORMERS_OFFLINE): run "
+        f"`{command}` on a machine with internet access, or copy the models there by hand "
+        f"(`{downloads}`, see docs/models.md)"
+    )
 
 
 # --------------------------------------------------------------------------------- fetching

@@ -25,10 +25,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Wall-clock measurements in the pipeline's outputs (history.csv, metrics.json); not `audio_s`,
-# `duration` and the like, which are properties of the data.
+# Wall-clock measurements in the pipeline's outputs (history.csv, metrics.json, a trained model's
+# provenance.json); not `audio_s`, `duration` and the like, which are properties of the data.
 DEFAULT_VOLATILE = (
-    r"^(seconds|minutes|elapsed|elapsed_s|wall_s|timestamp|date|"
+    r"^(seconds|minutes|elapsed|elapsed_s|wall_s|timestamp|date|trained_at|training_seconds|"
     r"inference_s|startup_s|real_time_factor|\w+_per_second)$"
 )
 SKIPPED_DIRS = ("checkpoints",)

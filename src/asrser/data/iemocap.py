@@ -18,7 +18,6 @@ import logging
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,11 +26,13 @@ from tqdm import tqdm
 
 from asrser import EMOTIONS
 from asrser.audio import AudioError, audio_info
+from asrser.data.iemocap_layout import SESSION_SUBFOLDERS, SESSIONS, speaker_of
+from asrser.data.iemocap_layout import visible_entries as _visible_entries
+from asrser.data.iemocap_layout import wav_entries as _wav_entries
 from asrser.text import normalize_transcript, unspellable_letters
 
 log = logging.getLogger(__name__)
 
-SESSIONS = (1, 2, 3, 4, 5)
 MANIFEST_COLUMNS = (
     "utt_id",
     "session",
@@ -74,10 +75,6 @@ _LABEL_LINE = re.compile(
 _TRANSCRIPT_LINE = re.compile(
     rf"^(?P<utt>\S+)\s*\[\s*{_NUMBER}\s*-\s*{_NUMBER}\s*\]\s*:\s?(?P<text>.*)$"
 )
-# The speaker is the session plus the letter opening the *last* segment: in dialog Ses01F_impro01
-# the utterance Ses01F_impro01_M013 is spoken by the session-1 male. Ids such as ..._MXX0 (turns
-# that are not utterances) do not match.
-_UTTERANCE_ID = re.compile(r"^Ses(?P<session>0[1-5])[FM]_.+_(?P<letter>[FM])\d+$")
 # IEMOCAP ids are printable ASCII; anything else in one (U+FFFD from a byte that is not UTF-8,
 # a surrogate-escaped byte of a file name) is damage, not another utterance.
 _DAMAGED = re.compile(r"[^\x21-\x7e]")
@@ -90,14 +87,6 @@ class LabelLine:
     start: float
     end: float
     source: Path
-
-
-def speaker_of(utt_id: str) -> str | None:
-    """'Ses01F_impro01_M013' -> 'Ses01M'; None when the id is not an utterance id."""
-    match = _UTTERANCE_ID.match(utt_id)
-    if match is None:
-        return None
-    return f"Ses{match['session']}{match['letter']}"
 
 
 def is_damaged(utt_id: str) -> bool:
@@ -118,12 +107,6 @@ def iem4_emotion(emotion_raw: str, merge_exc: bool = True) -> str | None:
     if merge_exc and emotion_raw == "exc":
         return "hap"
     return None
-
-
-def _visible_entries(folder: Path) -> list[os.DirEntry]:
-    """Entries of `folder` that are not hidden, sorted by name (deterministic order)."""
-    with os.scandir(folder) as entries:
-        return sorted((e for e in entries if not e.name.startswith(".")), key=lambda e: e.name)
 
 
 def _count_hidden(folder: Path) -> int:
@@ -211,15 +194,6 @@ def read_transcripts(folder: Path, findings: Findings) -> dict[str, str]:
     return transcripts
 
 
-def _wav_entries(folder: Path) -> Iterator[os.DirEntry]:
-    """The visible wav files in the visible dialog folders of a sentences/wav folder."""
-    for dialog in _visible_entries(folder):
-        if dialog.is_dir():
-            for entry in _visible_entries(Path(dialog.path)):
-                if entry.name.lower().endswith(".wav") and entry.is_file():
-                    yield entry
-
-
 def index_audio(folder: Path, findings: Findings) -> tuple[dict[str, Path], int]:
     """Utterance id -> wav path under sentences/wav/<dialog>/, and the number of hidden files;
     a wav whose name is damaged is noted in `findings` (and indexed: no label names it)."""
@@ -264,7 +238,7 @@ def session_folders(root: str | os.PathLike) -> list[Path]:
             "(e.g. IEMOCAP_full_release)"
         )
     for folder in folders:
-        for sub in ("", "dialog/EmoEvaluation", "dialog/transcriptions", "sentences/wav"):
+        for sub in ("", *SESSION_SUBFOLDERS):
             if not (folder / sub).is_dir():
                 raise FileNotFoundError(
                     f"IEMOCAP: missing folder '{folder / sub}'; every session needs "
