@@ -287,3 +287,12 @@ def remove_empty_checkpoints():
     for folder in (PRETRAIN_CHECKPOINTS, os.path.dirname(PRETRAIN_CHECKPOINTS)):
         with contextlib.suppress(OSError):  # absent, or not empty
             os.rmdir(folder)
+
+
+def preflight_layout(wildcards=None):
+    """Where the run writes, for the preflight's disk check (asrser.preflight.RunLayout)."""
+    return {
+        "results": "results",
+        "trained_model": "results/models/{model}-{train}/{fold}/model",
+        "corpus_manifests": corpus_manifests(),
+    }
