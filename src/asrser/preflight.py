@@ -132,8 +132,9 @@ def _hub_model_check(model, command: str) -> tuple[Check, int]:
         return Check("models", FAILED, detail), 0
     try:
         commit, size = probe_hub(model)
-    except HubError as error:
-        return Check("models", FAILED, f"{named} is missing, and {error}"), 0
+    except HubError as error:  # its message names the key too
+        reason = str(error).removeprefix(f"config key '{model.key}': ")
+        return Check("models", FAILED, f"{named} is missing, and {reason}"), 0
     detail = (
         f"{named} is not fetched yet; the hub answers from this node (revision "
         f"'{model.revision}' = commit {commit[:12]}, {gigabytes(size)}): the run fetches it "
