@@ -23,9 +23,11 @@ when the long utterance was not where the corpus put it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -250,6 +252,7 @@ def run_workflow(command: list[str], workdir: Path, log_path: Path) -> tuple[int
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            start_new_session=True,  # its own process group: stopped with all its jobs
         )
         sampler = threading.Thread(
             target=sample,
@@ -257,7 +260,7 @@ def run_workflow(command: list[str], workdir: Path, log_path: Path) -> tuple[int
             daemon=True,
         )
         sampler.start()
-        timer = threading.Timer(RUN_LIMIT_S, process.kill)
+        timer = threading.Timer(RUN_LIMIT_S, stop_group, args=(process,))
         timer.start()
         try:
             for line in process.stdout:
@@ -273,9 +276,24 @@ def run_workflow(command: list[str], workdir: Path, log_path: Path) -> tuple[int
             returncode = process.wait()
         finally:
             timer.cancel()
+            stop_group(process)  # a no-op once it has ended; else (interrupted) its jobs too
             stop.set()
             sampler.join()
+    if time.monotonic() - started >= RUN_LIMIT_S:
+        print(f"rehearsal: stopped after {RUN_LIMIT_S / 60:.0f} min", file=sys.stderr)
     return returncode, jobs, peaks
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Terminate Snakemake and its jobs (its process group), if it still runs."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 # ------------------------------------------------------------------------------ checks
