@@ -24,7 +24,7 @@ endif
 REQUIRE_PYTHON = if ! $(PYTHON) $(USABLE) 2>/dev/null; then echo "make: no usable Python 3.11-3.13" \
 	"among $(or $(PYTHON),$(SUPPORTED_PYTHONS)); install one (with venv) or set PYTHON=..." >&2; exit 1; fi
 
-.PHONY: demo test test-fast lint bench test-cluster check-wheels clean-results venv
+.PHONY: demo test test-fast lint bench test-cluster rehearsal check-wheels clean-results venv
 
 $(STAMP): pyproject.toml
 	@$(REQUIRE_PYTHON)
@@ -64,6 +64,10 @@ check-wheels:
 
 test-cluster: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/cluster/run_slurm_test.sh
+
+# config/paper.yaml's path, one fold at the paper's model size on the CPU (tests/rehearsal/).
+rehearsal: $(STAMP)
+	$(BIN)/python tests/rehearsal/run_rehearsal.py
 
 clean-results:
 	rm -rf results logs .snakemake

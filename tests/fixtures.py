@@ -8,6 +8,7 @@ Audio is numpy-generated (sines, noise) and written with soundfile; everything i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +99,7 @@ def make_iemocap_tree(
     bad_cases: bool = True,
     sample_rate: int = 16_000,
     seed: int = 0,
+    durations: Mapping[str, float] | None = None,
 ) -> IemocapFixture:
     """Write an IEMOCAP-format tree: 5 sessions x 2 speakers x 4 emotions x `per_emotion`.
 
@@ -107,10 +109,23 @@ def make_iemocap_tree(
     are not utterances (…_MXX0, …_FXX0, no timestamp), extra EmoEvaluation lines (C-E2:, A-E3:).
     With `bad_cases`: labels fru and xxx, a label without audio, one without transcript, an empty
     wav, an unreadable wav, and a wav with no label line — one of each.
+    Utterances last `seconds` to 1.5 x `seconds`, or as `durations` says (seconds by utt_id;
+    `plan_iemocap_tree` gives the ids beforehand).
     """
     root = Path(root)
     rng = np.random.default_rng(seed)
     fixture = IemocapFixture(root)
+    for plan in plan_iemocap_tree(per_emotion, bad_cases):
+        _write_session(
+            root / f"Session{plan.session}", plan, rng, seconds, sample_rate, durations or {}
+        )
+        fixture.utterances.update({utt.utt_id: utt for utt in plan.utterances})
+    return fixture
+
+
+def plan_iemocap_tree(per_emotion: int = 2, bad_cases: bool = True) -> list[_SessionPlan]:
+    """The utterances make_iemocap_tree writes with these settings, by session."""
+    plans = []
     for session in range(1, 6):
         plan = _SessionPlan(session)
         for letter in SPEAKER_LETTERS:
@@ -120,9 +135,8 @@ def make_iemocap_tree(
             plan.add(letter, "exc", 0, transcript=f"{WORDS['exc']} [LAUGHTER]")
         if bad_cases:
             plan.add_bad_case()
-        _write_session(root / f"Session{session}", plan, rng, seconds, sample_rate)
-        fixture.utterances.update({utt.utt_id: utt for utt in plan.utterances})
-    return fixture
+        plans.append(plan)
+    return plans
 
 
 class _SessionPlan:
@@ -171,6 +185,7 @@ def _write_session(
     rng: np.random.Generator,
     seconds: float,
     sample_rate: int,
+    durations: Mapping[str, float],
 ) -> None:
     emo_dir = folder / "dialog" / "EmoEvaluation"
     trans_dir = folder / "dialog" / "transcriptions"
@@ -181,6 +196,7 @@ def _write_session(
         clock = 1.0
         for utt in (u for u in plan.utterances if u.dialog == dialog):
             duration = seconds * (1.0 + 0.5 * rng.random())
+            duration = durations.get(utt.utt_id, duration)
             start, end = clock, clock + duration
             clock = end + 0.5
             if utt.labelled:

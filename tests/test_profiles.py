@@ -86,19 +86,43 @@ def test_slurm_profile_keeps_data_and_report_rules_on_cpus(slurm, rule):
     assert "gpu" not in slurm["default-resources"]
 
 
-def test_slurm_profile_sizes_every_rule_that_runs_a_job(slurm):
-    """A rule missing here keeps its config-derived memory and runtime on every retry."""
-    declared = set()
+def declared_rules() -> tuple[set[str], set[str]]:
+    """(every rule the workflow declares, those of them marked `localrule: True`)."""
+    declared, local = set(), set()
     for path in [ROOT / "Snakefile", *sorted((ROOT / "rules").glob("*.smk"))]:
-        declared |= set(re.findall(r"^\s*rule (\w+):", path.read_text(), re.M))
-    targets = {"all", "data", "unknown_fold", "fetch_models"}  # input-only, run by Snakemake
-    # Run by the Snakemake process itself, on the login node, which reaches the hub.
-    local = {"fetch_model"}
-    models = (ROOT / "rules" / "models.smk").read_text()
-    assert re.search(r"rule fetch_model:(?:(?!\n    rule ).)*localrule: True", models, re.S)
-    assert targets | local <= declared
-    assert declared - targets - local == set(GPU_RULES) | set(CPU_RULES) | {"pretrain_encoder"}
-    assert set(slurm["set-resources"]) == declared - targets - local
+        text = path.read_text()
+        starts = list(re.finditer(r"^\s*rule (\w+):", text, re.M))
+        ends = [start.start() for start in starts[1:]] + [len(text)] * bool(starts)
+        for start, end in zip(starts, ends, strict=True):
+            declared.add(start.group(1))
+            block = text[start.end() : end]
+            if re.search(r"^\s*localrule:\s*True", block, re.M):
+                local.add(start.group(1))
+    return declared, local
+
+
+def test_slurm_profile_sizes_every_rule_that_runs_a_job(slurm):
+    """A rule missing here keeps its config-derived memory and runtime on every retry. Local
+    rules (the hub models' fetch) run where Snakemake runs, never through Slurm."""
+    declared, local = declared_rules()
+    targets = {"all", "data", "unknown_fold"}  # input-only targets, run by Snakemake itself
+    assert targets <= declared
+    assert local == {"fetch_model", "fetch_models"}
+    submitted = declared - targets - local
+    assert submitted == set(GPU_RULES) | set(CPU_RULES) | {"pretrain_encoder", "preflight"}
+    assert set(slurm["set-resources"]) == submitted
+
+
+def test_slurm_profile_sends_the_preflight_to_a_gpu_node_once(slurm):
+    """`snakemake preflight --profile profiles/slurm` checks a node like the training's."""
+    resources = slurm["set-resources"]["preflight"]
+    assert resources["gpu"] == 1
+    assert isinstance(resources["cpus_per_gpu"], int) and resources["cpus_per_gpu"] >= 1
+    assert evaluate(resources["mem_mb"], 1) >= 4000
+    assert evaluate(resources["runtime"], 1) >= 10
+    # A failing check fails again: the rule asks for no retries, whatever the profile says.
+    rule = (ROOT / "rules" / "preflight.smk").read_text()
+    assert re.search(r"^\s*retries: 0$", rule, re.M)
 
 
 def test_slurm_profile_scales_memory_and_runtime_with_the_attempt(slurm):

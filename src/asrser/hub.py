@@ -334,6 +334,19 @@ def _verify(tmp: Path, wanted: list[str], expected: dict[str, dict], hub_id: str
     check_model_folder(tmp, what=f"the fetch of '{hub_id}': model")
 
 
+def probe_hub(model: ConfiguredModel) -> tuple[str, int]:
+    """Whether the hub answers for a hub model: (the commit its revision resolves to, the bytes
+    fetch_model would download). A one-line HubError when it does not (see fetch_model)."""
+    try:
+        commit, files = _hub_files(model.hub_id, model.revision)
+    except Exception as error:
+        raise _hub_error(
+            model.hub_id, Path(model.path), model.key, model.revision, error
+        ) from error
+    wanted = select_files(list(files))
+    return commit, sum(files[name]["size"] or 0 for name in wanted)
+
+
 def fetch_model(
     hub_id: str, folder: str | os.PathLike, revision: str = "main", key: str = ""
 ) -> dict:
