@@ -11,7 +11,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent / "rehearsal"))
 
 import corpus  # noqa: E402
-from run_rehearsal import EXPECTED_JOBS, JobLog, check_jobs, job_name  # noqa: E402
+from run_rehearsal import EXPECTED_JOBS, JobLog, check_jobs, job_name, snakemake_command  # noqa: E402
 
 from asrser.data.folds import split_valid  # noqa: E402
 from asrser.data.iemocap import parse_iemocap  # noqa: E402
@@ -94,3 +94,14 @@ def test_the_expected_jobs_pass_and_scripts_are_named_by_their_rule():
     command = "/venv/bin/python3.11 /w/run/.snakemake/scripts/tmpu_bijgm0.train_model.py"
     assert job_name(command) == "train_model"
     assert job_name("/venv/bin/python3.11 /venv/bin/snakemake fold_Ses01F") == "snakemake"
+
+
+def test_the_rehearsal_asks_for_one_job_per_evaluation_whatever_auto_would_pick():
+    # On a local CPU run, paper.yaml's `evaluation.jobs: auto` packs a fold into one job; the
+    # rehearsal must build the cluster's 42 evaluation jobs all the same.
+    prepared = {"iemocap_root": "/c/I", "musan_root": "/c/M", "models_dir": "/m"}
+    command = snakemake_command(Path("/w"), prepared)
+    assert "evaluation={'jobs': 'per_evaluation'}" in command
+    assert command.index("evaluation={'jobs': 'per_evaluation'}") > command.index("--config")
+    assert EXPECTED_JOBS["evaluate_condition"] == 6 * 7
+    assert "evaluate_fold" not in EXPECTED_JOBS

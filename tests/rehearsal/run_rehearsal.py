@@ -7,8 +7,8 @@ Runs config/paper.yaml unchanged but for
     (asrser.models.paper_architecture) in <models_dir>/facebook/wav2vec2-large-960h-lv60-self and
     <models_dir>/bert-base-uncased, used as folders filled by hand;
   - one epoch, on the CPU (device cpu, resources.gpu 0),
-and builds one fold (fold_Ses01F: 6 trainings, 42 evaluation jobs with the paper config's
-per-evaluation packing, and the data stage) through the workflow's own rules, scripts and
+  - one job per evaluation (evaluation.jobs per_evaluation, the packing `auto` picks on a cluster),
+and builds one fold (fold_Ses01F: 6 trainings, 42 evaluation jobs, and the data stage) through the workflow's own rules, scripts and
 loading code, with the hub offline, in a temporary working directory (never ./results).
 
 It prints its wall time, the peak memory of the whole process tree (the resident memory of
@@ -47,7 +47,7 @@ from prepare import FOLD, config_settings, prepare  # noqa: E402
 
 PAPER_CONFIG = REPO / "config" / "paper.yaml"
 # What fold_Ses01F runs from scratch: the data stage, 3 models x 2 training conditions, each
-# model on the 7 test conditions, one job per evaluation (the paper config's packing).
+# model on the 7 test conditions, one job per evaluation.
 EXPECTED_JOBS = {
     "ingest_iemocap": 1,
     "ingest_musan": 1,
@@ -236,6 +236,9 @@ def snakemake_command(workdir: Path, prepared: dict) -> list[str]:
         "train={'epochs': 1}",
         "device=cpu",
         "resources={'gpu': 0}",
+        # paper.yaml's `auto` packs a local CPU run per fold; the rehearsal exercises the
+        # cluster's packing, one job per evaluation.
+        "evaluation={'jobs': 'per_evaluation'}",
     ]  # fmt: skip
 
 
