@@ -17,6 +17,9 @@ from asrser.hub import (
     hub_offline,
 )
 from asrser.logs import job_log
+from asrser.report import table_files
+from asrser.run_names import format_alpha, parse_run_name, run_name
+from asrser.run_plan import check_seeds, configured_alpha, run_hparams, swept_alphas
 from snakemake.exceptions import WorkflowError
 from snakemake.io import is_flagged
 from snakemake.logging import logger
@@ -54,6 +57,7 @@ def hub_check(checked_config):
 
 
 HUB_CHECK = (["encoder", "bert", "models_dir"], hub_check)
+SEEDS_CHECK = (["train.seeds"], check_seeds)
 
 
 # Validated (defaults filled in) while the workflow is parsed: a bad config fails before any job,
@@ -67,7 +71,7 @@ config.update(
         os.path.join(workflow.basedir, "config", "config.yaml"),
         working_dir=os.getcwd(),
         list_corpus=PLANNING,
-        checks=[HUB_CHECK],
+        checks=[SEEDS_CHECK, HUB_CHECK],
     )
 )
 for warning in HUB_WARNINGS:
@@ -113,12 +117,23 @@ PAPER_TABLE1 = os.path.relpath(
 )
 
 
+# Training seeds (config key train.seeds). Seed 0's runs are the main run: their folders carry
+# no tag, so adding seeds never moves or reruns a model trained before.
+SEEDS = list(config["train"]["seeds"])
+# A run folder is {model}-{train}{run_tag}: run_tag is "" for the main run (seed 0), -seed{s}
+# for another seed, -alpha{a}[-seed{s}] for the alpha sweep's joint runs (asrser.run_names).
+# The constraint spells the tags as run_names writes them; parse_run_name checks the rest.
+SEED_TAG = "(-seed[1-9][0-9]*)?"
+ALPHA_TAG = f"-alpha[0-9]+[.][0-9]+{SEED_TAG}"
+
+
 wildcard_constraints:
     corpus="|".join(CORPORA),
     condition="|".join(TEST_CONDITIONS),
     model="|".join(MODEL_TYPES),
     train="|".join(TRAIN_CONDITIONS),
     fold="|".join(FOLDS),
+    run_tag=f"{SEED_TAG}|{ALPHA_TAG}",
 
 
 def job_resources(kind):
@@ -136,9 +151,56 @@ def fold_manifests(fold):
     )
 
 
+def tag_of_run(seed=0, alpha=None):
+    """The tag a run's folder name adds to {model}-{train}: "" for seed 0 at the configured
+    alpha, "-seed2", "-alpha0.3", "-alpha0.3-seed2" (asrser.run_names.run_name)."""
+    return run_name("joint", "clean", seed, alpha).removeprefix("joint-clean")
+
+
+def seed_tags():
+    """The run tags of the main study, one per training seed (config key train.seeds)."""
+    return [tag_of_run(seed) for seed in SEEDS]
+
+
+def main_alpha():
+    """The joint model's loss weight in the main run (asrser.run_plan.configured_alpha)."""
+    return configured_alpha(config["train"])
+
+
+def sweep_alphas():
+    """The alpha sweep's alphas that train joint models of their own, increasing."""
+    return swept_alphas(config["alpha_sweep"]["alphas"], main_alpha())
+
+
+def sweep_tags():
+    """The run tags of the alpha sweep's own joint runs: every swept alpha and seed."""
+    return [tag_of_run(seed, alpha) for alpha in sweep_alphas() for seed in SEEDS]
+
+
+def run_of(wildcards):
+    """The run a job trains or evaluates (asrser.run_names.RunName), checked: an alpha tag only
+    on the joint model, and never at the configured alpha (that run is the main run's).
+    """
+    name = f"{wildcards.model}-{wildcards.train}{wildcards.run_tag}"
+    try:
+        run = parse_run_name(name)
+    except ValueError as error:
+        raise WorkflowError(f"run folder {name}: {error}") from None
+    if run.alpha is not None and run.alpha == main_alpha():
+        main = run_name(run.model, run.train, run.seed)
+        raise WorkflowError(
+            f"run folder {name}: alpha {format_alpha(run.alpha)} is the configured alpha "
+            f"(config key train.alpha), whose joint models are the main run's, {main}"
+        )
+    return run
+
+
 def train_hparams(wildcards):
-    """Config key train for one model type: shared keys, then those of train.models.<model>."""
-    return model_hparams(config["train"], wildcards.model)
+    """Config key train for one run: shared keys, then those of train.models.<model>; for a
+    seed s > 0 the seed train.seed + s, for an alpha-sweep run its alpha (asrser.run_plan).
+    Seed 0's runs get exactly the main run's settings, whatever train.seeds holds."""
+    run = run_of(wildcards)
+    return run_hparams(model_hparams(config["train"], run.model), run.seed, run.alpha)
 
 
 def synthetic_settings(*keys):
@@ -241,7 +303,7 @@ def data_targets():
 
 
 def fold_targets(fold):
-    """Everything one fold contributes: its 6 trainings and their 42 evaluations."""
+    """Everything one fold contributes: its 6 trainings and their 42 evaluations, per seed."""
     return model_outputs([fold]) + eval_outputs("metrics.json", [fold])
 
 
@@ -257,11 +319,13 @@ def single_condition(wildcards):
     return [wildcards.condition]
 
 
-def eval_outputs(name, folds=None):
-    """Paths of one evaluation output kind ('predictions.csv', 'metrics.json') of the study."""
+def eval_outputs(name, folds=None, tags=None, models=MODEL_TYPES):
+    """Paths of one evaluation output kind ('predictions.csv', 'metrics.json') of the study:
+    every seed's runs (or those of the run tags `tags`), seed 0's first."""
     return expand(
-        "results/eval/{model}-{train}/{fold}/{condition}/{name}",
-        model=MODEL_TYPES,
+        "results/eval/{model}-{train}{run_tag}/{fold}/{condition}/{name}",
+        run_tag=seed_tags() if tags is None else tags,
+        model=models,
         train=TRAIN_CONDITIONS,
         fold=FOLDS if folds is None else folds,
         condition=TEST_CONDITIONS,
@@ -269,24 +333,67 @@ def eval_outputs(name, folds=None):
     )
 
 
-def fold_eval_outputs(name):
-    """One fold's outputs of one kind, models outer and conditions inner (the script's order)."""
+def fold_eval_outputs(name, models=MODEL_TYPES):
+    """One fold's outputs of one kind for one run tag, models outer and conditions inner (the
+    script's order)."""
     return expand(
-        "results/eval/{model}-{train}/{{fold}}/{condition}/{name}",
-        model=MODEL_TYPES,
+        "results/eval/{model}-{train}{{run_tag}}/{{fold}}/{condition}/{name}",
+        model=models,
         train=TRAIN_CONDITIONS,
         condition=TEST_CONDITIONS,
         name=name,
     )
 
 
-def model_outputs(folds=None):
+def fold_models(models=MODEL_TYPES):
+    """A per-fold evaluation job's models, of one fold and run tag, in the script's order."""
     return expand(
-        "results/models/{model}-{train}/{fold}/history.csv",
+        "results/models/{model}-{train}{{run_tag}}/{{fold}}/model",
+        model=models,
+        train=TRAIN_CONDITIONS,
+    )
+
+
+def fold_eval_logs(models=MODEL_TYPES):
+    """A per-fold evaluation job's logs, one per model and condition (the outputs' order)."""
+    return expand(
+        "logs/eval/{model}-{train}{{run_tag}}/{{fold}}/{condition}.log",
+        model=models,
+        train=TRAIN_CONDITIONS,
+        condition=TEST_CONDITIONS,
+    )
+
+
+def model_outputs(folds=None, tags=None):
+    return expand(
+        "results/models/{model}-{train}{run_tag}/{fold}/history.csv",
+        run_tag=seed_tags() if tags is None else tags,
         model=MODEL_TYPES,
         train=TRAIN_CONDITIONS,
         fold=FOLDS if folds is None else folds,
     )
+
+
+def seed_table_outputs():
+    """The aggregate rule's tables that exist with several seeds only (asrser.report.table_files),
+    as its named outputs."""
+    extra = table_files(len(SEEDS))[len(table_files(1)) :]
+    return {os.path.splitext(name)[0]: f"results/tables/{name}" for name in extra}
+
+
+def alpha_sweep_predictions(wildcards=None):
+    """The alpha sweep's predictions: its own joint runs, the main run's joint runs (the
+    configured alpha's point), and the main run's baselines (reference lines); every seed.
+    """
+    return eval_outputs(
+        "predictions.csv", tags=sweep_tags(), models=["joint"]
+    ) + eval_outputs("predictions.csv")
+
+
+def configured_alpha_param(wildcards=None):
+    """The main run's alpha, as the alpha_sweep rule's param (a function: TrainConfig's
+    default is read only when the sweep is planned)."""
+    return main_alpha()
 
 
 def text_oracle_runs():
@@ -313,8 +420,17 @@ def text_oracle_inputs(wildcards=None):
 
 
 def training_runs():
-    """The `<model>-<train>` names of the training runs (a checkpoint root's subfolders)."""
-    return [f"{model}-{train}" for model in MODEL_TYPES for train in TRAIN_CONDITIONS]
+    """The names of the training runs (a checkpoint root's subfolders): every seed's, and the
+    alpha sweep's joint runs."""
+    main = [
+        f"{model}-{train}{tag}"
+        for tag in seed_tags()
+        for model in MODEL_TYPES
+        for train in TRAIN_CONDITIONS
+    ]
+    return main + [
+        f"joint-{train}{tag}" for tag in sweep_tags() for train in TRAIN_CONDITIONS
+    ]
 
 
 def remove_empty_checkpoints():

@@ -1,4 +1,4 @@
-# Evaluation stage: every trained model on the seven test conditions (420 evaluations).
+# Evaluation stage: every trained model on the seven test conditions (420 evaluations per seed).
 # How evaluations are packed into jobs is one config key (evaluation.jobs; `auto` is resolved for
 # the run in common.smk, asrser.evaluation_packing); every packing writes the same 420 outputs.
 
@@ -7,7 +7,7 @@ if config["evaluation"]["jobs"] == "per_model":
 
     rule evaluate_model:
         input:
-            model="results/models/{model}-{train}/{fold}/model",
+            model="results/models/{model}-{train}{run_tag}/{fold}/model",
             manifests=expand(
                 "results/data/folds/{{fold}}/test_{condition}.csv",
                 condition=TEST_CONDITIONS,
@@ -15,16 +15,16 @@ if config["evaluation"]["jobs"] == "per_model":
             bert=bert_input,
         output:
             predictions=expand(
-                "results/eval/{{model}}-{{train}}/{{fold}}/{condition}/predictions.csv",
+                "results/eval/{{model}}-{{train}}{{run_tag}}/{{fold}}/{condition}/predictions.csv",
                 condition=TEST_CONDITIONS,
             ),
             metrics=expand(
-                "results/eval/{{model}}-{{train}}/{{fold}}/{condition}/metrics.json",
+                "results/eval/{{model}}-{{train}}{{run_tag}}/{{fold}}/{condition}/metrics.json",
                 condition=TEST_CONDITIONS,
             ),
         log:
             expand(
-                "logs/eval/{{model}}-{{train}}/{{fold}}/{condition}.log",
+                "logs/eval/{{model}}-{{train}}{{run_tag}}/{{fold}}/{condition}.log",
                 condition=TEST_CONDITIONS,
             ),
         conda:
@@ -43,13 +43,10 @@ if config["evaluation"]["jobs"] == "per_model":
 
 elif config["evaluation"]["jobs"] == "per_fold":
 
+    # One job per fold and seed: its six models on the seven conditions.
     rule evaluate_fold:
         input:
-            models=expand(
-                "results/models/{model}-{train}/{{fold}}/model",
-                model=MODEL_TYPES,
-                train=TRAIN_CONDITIONS,
-            ),
+            models=fold_models(),
             manifests=expand(
                 "results/data/folds/{{fold}}/test_{condition}.csv",
                 condition=TEST_CONDITIONS,
@@ -59,12 +56,39 @@ elif config["evaluation"]["jobs"] == "per_fold":
             predictions=fold_eval_outputs("predictions.csv"),
             metrics=fold_eval_outputs("metrics.json"),
         log:
-            expand(
-                "logs/eval/{model}-{train}/{{fold}}/{condition}.log",
-                model=MODEL_TYPES,
-                train=TRAIN_CONDITIONS,
+            fold_eval_logs(),
+        wildcard_constraints:
+            run_tag=SEED_TAG,
+        conda:
+            ENV
+        threads: job_resources("evaluate")["threads"]
+        resources:
+            gpu=config["resources"]["gpu"],
+            mem_mb=job_resources("evaluate")["mem_mb"],
+            runtime=job_resources("evaluate")["runtime"],
+        params:
+            conditions=TEST_CONDITIONS,
+            hparams=config["evaluation"],
+            device=config["device"],
+        script:
+            "../workflow/scripts/evaluate.py"
+
+    # The alpha sweep's: one job per fold, alpha and seed, its two joint models.
+    rule evaluate_fold_sweep:
+        input:
+            models=fold_models(["joint"]),
+            manifests=expand(
+                "results/data/folds/{{fold}}/test_{condition}.csv",
                 condition=TEST_CONDITIONS,
             ),
+            bert=joint_bert_input,
+        output:
+            predictions=fold_eval_outputs("predictions.csv", ["joint"]),
+            metrics=fold_eval_outputs("metrics.json", ["joint"]),
+        log:
+            fold_eval_logs(["joint"]),
+        wildcard_constraints:
+            run_tag=ALPHA_TAG,
         conda:
             ENV
         threads: job_resources("evaluate")["threads"]
@@ -83,14 +107,14 @@ else:
 
     rule evaluate_condition:
         input:
-            model="results/models/{model}-{train}/{fold}/model",
+            model="results/models/{model}-{train}{run_tag}/{fold}/model",
             manifests="results/data/folds/{fold}/test_{condition}.csv",
             bert=bert_input,
         output:
-            predictions="results/eval/{model}-{train}/{fold}/{condition}/predictions.csv",
-            metrics="results/eval/{model}-{train}/{fold}/{condition}/metrics.json",
+            predictions="results/eval/{model}-{train}{run_tag}/{fold}/{condition}/predictions.csv",
+            metrics="results/eval/{model}-{train}{run_tag}/{fold}/{condition}/metrics.json",
         log:
-            "logs/eval/{model}-{train}/{fold}/{condition}.log",
+            "logs/eval/{model}-{train}{run_tag}/{fold}/{condition}.log",
         conda:
             ENV
         threads: job_resources("evaluate")["threads"]

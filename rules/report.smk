@@ -7,6 +7,7 @@ rule aggregate:
         predictions=eval_outputs("predictions.csv"),
         paper_table1=PAPER_TABLE1,
     output:
+        **seed_table_outputs(),
         metrics="results/tables/metrics.csv",
         per_fold="results/tables/per_fold.csv",
         significance=report(
@@ -63,6 +64,8 @@ rule aggregate:
             category="Beyond the paper",
         ),
         confusion_joint_pdf="results/figures/confusion_joint.pdf",
+        # metrics_over_seeds.csv where train.seeds holds several seeds; with one seed the
+        # outputs are those of a single run.
     log:
         "logs/report/aggregate.log",
     conda:
@@ -106,3 +109,40 @@ rule text_oracle:
         max_batch_seconds=config["evaluation"]["max_batch_seconds"],
     script:
         "../workflow/scripts/text_oracle.py"
+
+
+# `snakemake alpha_sweep` (not part of the default target): the joint model at each alpha of
+# config key alpha_sweep.alphas, every fold, training condition and seed; the configured alpha's
+# point is the main run's joint models. WER and accuracy against alpha, clean and pooled noisy.
+rule alpha_sweep:
+    input:
+        predictions=alpha_sweep_predictions,
+    output:
+        csv="results/tables/alpha_sweep.csv",
+        md=report(
+            "results/tables/alpha_sweep.md",
+            caption="../report/alpha_sweep.rst",
+            category="Beyond the paper",
+        ),
+        png=report(
+            "results/figures/alpha_sweep.png",
+            caption="../report/alpha_sweep.rst",
+            category="Beyond the paper",
+        ),
+        pdf="results/figures/alpha_sweep.pdf",
+    log:
+        "logs/report/alpha_sweep.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        alphas=config["alpha_sweep"]["alphas"],
+        configured_alpha=configured_alpha_param,
+        bootstrap_resamples=config["report"]["bootstrap_resamples"],
+        seed=config["report"]["seed"],
+        significance_level=config["report"]["alpha"],
+    script:
+        "../workflow/scripts/alpha_sweep.py"

@@ -1,4 +1,5 @@
-# Training stage: {asr, ser, joint} x {clean, noisy} x folds.
+# Training stage: {asr, ser, joint} x {clean, noisy} x folds x seeds, and the alpha sweep's joint
+# runs. {run_tag} is "" for the main run (seed 0), else -seed{s}, -alpha{a}, -alpha{a}-seed{s}.
 
 
 rule train_model:
@@ -8,17 +9,22 @@ rule train_model:
         encoder=encoder_input,
         bert=bert_input,
     output:
-        model=directory("results/models/{model}-{train}/{fold}/model"),
-        history="results/models/{model}-{train}/{fold}/history.csv",
+        model=directory("results/models/{model}-{train}{run_tag}/{fold}/model"),
+        history="results/models/{model}-{train}{run_tag}/{fold}/history.csv",
         curves=report(
-            "results/models/{model}-{train}/{fold}/curves.png",
+            "results/models/{model}-{train}{run_tag}/{fold}/curves.png",
             caption="../report/curves.rst",
             category="Training curves",
-            subcategory="{model}-{train}",
-            labels={"model": "{model}", "train": "{train}", "fold": "{fold}"},
+            subcategory="{model}-{train}{run_tag}",
+            labels={
+                "model": "{model}",
+                "train": "{train}",
+                "run": "{model}-{train}{run_tag}",
+                "fold": "{fold}",
+            },
         ),
     log:
-        "logs/train/{model}-{train}/{fold}.log",
+        "logs/train/{model}-{train}{run_tag}/{fold}.log",
     conda:
         ENV
     threads: job_resources("train")["threads"]
@@ -26,7 +32,7 @@ rule train_model:
         gpu=config["resources"]["gpu"],
         mem_mb=job_resources("train")["mem_mb"],
         runtime=job_resources("train")["runtime"],
-    # The resume points go to <config checkpoint_root>/{model}-{train}/{fold}, a folder the
+    # The resume points go to <config checkpoint_root>/{model}-{train}{run_tag}/{fold}, a folder the
     # script takes from the config, not from params (a moved root must not rerun trainings).
     params:
         encoder=ENCODER.path,

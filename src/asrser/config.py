@@ -559,6 +559,7 @@ def model_hparams(
     recipe its own hparams file); `models` lets one of them differ without copying the rest.
     """
     values = dict(hparams or {})
+    values.pop("seeds", None)  # which runs to train (asrser.run_plan), not a training setting
     per_model = values.pop("models", None) or {}
     if not isinstance(per_model, Mapping):
         raise ConfigError(f"config key '{key}.models': expected a mapping of model type to keys")

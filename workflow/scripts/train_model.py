@@ -26,7 +26,9 @@ params = snakemake.params
 wildcards = snakemake.wildcards
 with job_log(snakemake.log[0]):
     checkpoint_dir = job_checkpoint_dir(
-        snakemake.config["checkpoint_root"], f"{wildcards.model}-{wildcards.train}", wildcards.fold
+        snakemake.config["checkpoint_root"],
+        f"{wildcards.model}-{wildcards.train}{wildcards.run_tag}",
+        wildcards.fold,
     )
     train(
         manifest_train=snakemake.input.train,
