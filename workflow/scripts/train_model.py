@@ -1,4 +1,5 @@
-"""Snakemake script: fine-tune one model ({model}) on one fold's {train} training split.
+"""Snakemake script: fine-tune one model ({model}) on one fold's {train} training split, for the
+run {model}-{train}{run_tag} (run_tag: "" for the main run, -seed{s}, -alpha{a}[-seed{s}]).
 
 input:  train, valid (fold manifests), encoder (the pretrained demo encoder folder, a hub
         encoder's folder in models_dir, a local encoder folder's files, or nothing), bert (the
@@ -6,7 +7,7 @@ input:  train, valid (fold manifests), encoder (the pretrained demo encoder fold
 output: model (folder, with provenance.json), history (CSV), curves (PNG)
 params: encoder (the folder or name it loads), bert (name_or_path, finetune and, for a hub
         model, hub_id; empty but for the joint model), hparams (config train, for this model
-        type), device, max_utterance_seconds (config data.max_utterance_seconds)
+        type and run: its seed and alpha), device, max_utterance_seconds (config data.max_utterance_seconds)
 config: checkpoint_root (where the resume points go, expanded on this machine: not a parameter,
         so that moving it reruns nothing)
 """
