@@ -7,7 +7,8 @@ input:  train, valid (fold manifests), encoder (the pretrained demo encoder fold
 output: model (folder, with provenance.json), history (CSV), curves (PNG)
 params: encoder (the folder or name it loads), bert (name_or_path, finetune and, for a hub
         model, hub_id; empty but for the joint model), hparams (config train, for this model
-        type and run: its seed and alpha), device, max_utterance_seconds (config data.max_utterance_seconds)
+        type and run: its seed and alpha), device, max_utterance_seconds (config
+        data.max_utterance_seconds)
 config: checkpoint_root (where the resume points go, expanded on this machine: not a parameter,
         so that moving it reruns nothing)
 """
