@@ -23,6 +23,7 @@ GPU_RULES = (
     "train_model",
     "evaluate_model",
     "evaluate_fold",
+    "evaluate_fold_sweep",
     "evaluate_condition",
     "score_start_encoder",
     "text_oracle",
@@ -35,6 +36,7 @@ CPU_RULES = (
     "mix_corpus",
     "make_fold",
     "aggregate",
+    "alpha_sweep",
 )
 
 
