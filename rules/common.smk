@@ -5,25 +5,26 @@ import os
 import re
 import shlex
 
-from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS, snakemake_cli
-from asrser.checkpoint_root import remove_empty_job_folders
-from asrser.config import local_model_files, model_hparams, validate_config
-from asrser.evaluation_packing import choose_packing, declared_resource
-from asrser.hub import (
+from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser.runtime import snakemake_cli
+from asrser.runtime.checkpoint_root import remove_empty_job_folders
+from asrser.common.config import local_model_files, model_hparams, validate_config
+from asrser.evaluation.packing import choose_packing, declared_resource
+from asrser.runtime.hub import (
     check_hub_models,
     configured_model,
     fetch_model,
     hub_models,
     hub_offline,
 )
-from asrser.logs import job_log
+from asrser.common.logs import job_log
 from snakemake.exceptions import WorkflowError
 from snakemake.io import is_flagged
 from snakemake.logging import logger
 from snakemake_interface_executor_plugins.settings import ExecMode
 
 # Snakemake's command line (--executor, targets, --report), which the workflow object does not
-# hold yet while the Snakefile is parsed (asrser.snakemake_cli).
+# hold yet while the Snakefile is parsed (asrser.runtime.snakemake_cli).
 SNAKEMAKE_ARGS = snakemake_cli.command_line()
 # The process that plans the run, not one Snakemake started to run a job (a Slurm job).
 PLANNING = workflow.exec_mode == ExecMode.DEFAULT
@@ -78,7 +79,7 @@ ENCODER = configured_model(config, "encoder")
 BERT = configured_model(config, "bert")
 HUB_MODELS = hub_models(config)
 
-# evaluation.jobs `auto` resolved for this run (asrser.evaluation_packing); the resolved packing
+# evaluation.jobs `auto` resolved for this run (asrser.evaluation.packing); the resolved packing
 # is what the evaluation jobs' params hold, as if it had been configured.
 EVALUATION_JOBS, PACKING_REASON = choose_packing(
     config["evaluation"]["jobs"],
@@ -101,7 +102,7 @@ FOLD_SPLITS = [
 FOLD_MANIFESTS = FOLD_SPLITS + [f"test_{condition}" for condition in TEST_CONDITIONS]
 ENV = "../envs/asrser.yaml"
 # Training jobs keep their resume points under config key checkpoint_root
-# (asrser.checkpoint_root), which each job reads from the config, not from its params: moving the
+# (asrser.runtime.checkpoint_root), which each job reads from the config, not from its params: moving the
 # root (to node-local scratch) reruns nothing. Each job removes its own folder when done; the
 # emptied folders above them go in onsuccess, when no job can be creating one (removing them
 # from a job would race with parallel jobs). The demo encoder's pretraining keeps its own.
@@ -187,7 +188,7 @@ def hub_key(wildcards):
 
 
 def fetch_logged(hub_id, folder, revision, key, log):
-    """fetch_model's job: asrser.hub.fetch_model, logged to the job's log file."""
+    """fetch_model's job: asrser.runtime.hub.fetch_model, logged to the job's log file."""
     with job_log(log):
         fetch_model(hub_id, folder, revision=revision, key=key)
 
@@ -361,7 +362,7 @@ def check_report_ready():
 
 
 def preflight_layout(wildcards=None):
-    """Where the run writes, for the preflight's disk check (asrser.preflight.RunLayout)."""
+    """Where the run writes, for the preflight's disk check (asrser.runtime.preflight.RunLayout)."""
     return {
         "results": "results",
         "trained_model": "results/models/{model}-{train}/{fold}/model",

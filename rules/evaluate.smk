@@ -1,6 +1,6 @@
 # Evaluation stage: every trained model on the seven test conditions (420 evaluations).
 # How evaluations are packed into jobs is one config key (evaluation.jobs; `auto` is resolved for
-# the run in common.smk, asrser.evaluation_packing); every packing writes the same 420 outputs.
+# the run in common.smk, asrser.evaluation.packing); every packing writes the same 420 outputs.
 
 
 if config["evaluation"]["jobs"] == "per_model":

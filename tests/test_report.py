@@ -11,7 +11,7 @@ import pytest
 from synthetic_predictions import write_synthetic_predictions
 
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.metrics import pooled_wer
+from asrser.evaluation.metrics import pooled_wer
 from asrser.report import FIGURE_FILES, TABLE_FILES, write_results
 from asrser.report.aggregate import (
     PREDICTION_COLUMNS,

@@ -60,7 +60,7 @@ def write_results(
 ) -> list[Path]:
     """Score every predictions CSV of the main run (all its seeds) and write `table_files` and
     FIGURE_FILES; return their paths."""
-    from asrser.io import write_csv
+    from asrser.common.io import write_csv
     from asrser.report.aggregate import (
         confusion_counts,
         load_predictions,
@@ -126,7 +126,7 @@ def _write_results_over_seeds(
     predictions, paper, tables_dir: Path, figures_dir: Path, n_resamples: int, seed: int, alpha
 ) -> list[Path]:
     """write_results for predictions of several training seeds (see asrser.report.seeds)."""
-    from asrser.io import write_csv
+    from asrser.common.io import write_csv
     from asrser.report.figures import write_figures
     from asrser.report.seed_table1 import seeds_phrase, write_table1_over_seeds
     from asrser.report.seeds import (

@@ -3,7 +3,7 @@
 Inputs are the evaluation stage's files
     results/eval/{run}/{fold}/{condition}/predictions.csv
 with columns PREDICTION_COLUMNS, where {run} is {model}-{train} with an optional alpha and seed tag
-(`asrser.run_names`: joint-noisy-alpha0.3-seed2). ASR-only models leave the emotion columns empty, SER-only models
+(`asrser.common.run_names`: joint-noisy-alpha0.3-seed2). ASR-only models leave the emotion columns empty, SER-only models
 leave hyp_transcript empty. As in the paper, the ten folds (held-out speakers) of one
 (model, train, condition) are pooled before scoring; per-fold scores are kept as well, to show the
 spread across speakers.
@@ -24,14 +24,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from asrser import EMOTIONS, MODEL_TYPES, PREDICTION_COLUMNS, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.metrics import (
+from asrser.common.run_names import parse_run_name, run_name
+from asrser.evaluation.metrics import (
     confusion_matrix,
     scores_from_confusion,
     utterance_error_counts,
     word_error_counts,
 )
-from asrser.run_names import parse_run_name, run_name
-from asrser.stats import compare_accuracy, holm, paired_bootstrap_wer
+from asrser.report.stats import compare_accuracy, holm, paired_bootstrap_wer
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Figures: the paper's Fig. 2, per-fold spread and confusion matrices.
 
 Figures are built on `matplotlib.figure.Figure` (Agg canvas, no pyplot global state) and written
-with `asrser.io.save_figure`.
+with `asrser.common.io.save_figure`.
 
 Fig. 2 follows the paper's analysis (section 5): the clean-trained baseline is the reference and
 each of the other three models is shown as its change relative to it, per test condition:
@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from asrser import EMOTIONS, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.io import save_figure
+from asrser.common.io import save_figure
 from asrser.report.table1 import (
     CONDITION_LABELS,
     TRAIN_LABELS,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from asrser import TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.hierarchical_bootstrap import REFERENCE
+from asrser.report.hierarchical_bootstrap import REFERENCE
 from asrser.report.table1 import (
     CONDITION_LABELS,
     TASK_BASELINE,
@@ -222,7 +222,7 @@ def write_table1_over_seeds(
     alpha: float = 0.05,
 ) -> dict[str, Path]:
     """Write table1.{csv,md,tex} and table1_vs_paper.md from `seeds.seed_summary`'s frame."""
-    from asrser.io import write_csv, write_text
+    from asrser.common.io import write_csv, write_text
     from asrser.report.table1 import render_comparison
 
     tables_dir = Path(tables_dir)

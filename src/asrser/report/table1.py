@@ -507,7 +507,7 @@ def write_table1(
     alpha: float = 0.05,
 ) -> dict[str, Path]:
     """Write table1.{csv,md,tex} and table1_vs_paper.md into `tables_dir`; return the paths."""
-    from asrser.io import write_csv, write_text
+    from asrser.common.io import write_csv, write_text
 
     tables_dir = Path(tables_dir)
     table = table1_from_metrics(metrics)
