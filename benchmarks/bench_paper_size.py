@@ -109,7 +109,8 @@ def measure(args) -> dict:
     from asrser.models.speech_model import build_model, save_model
     from asrser.runtime.device import resolve_device
     from asrser.runtime.disk import folder_bytes
-    from asrser.training.train import Trainer, load_split
+    from asrser.training.train import load_split
+    from asrser.training.trainer import Trainer
 
     transformers_logging.disable_progress_bar()
     torch.set_num_threads(args.threads)

