@@ -8,7 +8,8 @@ import shlex
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
 from asrser.runtime import snakemake_cli
 from asrser.runtime.checkpoint_root import remove_empty_job_folders
-from asrser.common.config import local_model_files, model_hparams, validate_config
+from asrser.common.config import model_hparams, validate_config
+from asrser.common.model_names import local_model_files
 from asrser.evaluation.packing import choose_packing, declared_resource
 from asrser.runtime.hub import (
     check_hub_models,

@@ -10,15 +10,9 @@ import pytest
 import yaml
 
 from asrser import SYNTHETIC_MARKER
-from asrser.common.config import (
-    ConfigError,
-    check_corpus_roots,
-    check_synthetic_roots,
-    local_model_files,
-    model_hparams,
-    resolve_pretrained,
-    validate_config,
-)
+from asrser.common.config import ConfigError, model_hparams, validate_config
+from asrser.common.corpus_roots import check_corpus_roots, check_synthetic_roots
+from asrser.common.model_names import local_model_files, resolve_pretrained
 from asrser.evaluation.packing import choose_packing
 from asrser.training.settings import TrainConfig, TrainingError
 

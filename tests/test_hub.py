@@ -18,7 +18,8 @@ from fake_hub import COMMIT, FakeHub, sha256
 from safetensors import safe_open
 from tiny_models import paper_hub, tiny_encoder
 
-from asrser.common.config import ConfigError, resolve_pretrained
+from asrser.common.config import ConfigError
+from asrser.common.model_names import resolve_pretrained
 from asrser.runtime.hub import (
     FETCH_RECORD,
     HubError,

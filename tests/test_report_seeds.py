@@ -18,7 +18,6 @@ from asrser.report.aggregate import (
     load_predictions,
     per_fold_metrics,
     pooled_metrics,
-    significance,
 )
 from asrser.report.figures import write_figures
 from asrser.report.seeds import (
@@ -27,13 +26,10 @@ from asrser.report.seeds import (
     fig2_intervals,
     seed_significance,
 )
+from asrser.report.significance import significance
 from asrser.report.stats import holm
-from asrser.report.table1 import (
-    TABLE1_COLUMNS,
-    load_paper_table1,
-    table1_from_metrics,
-    write_table1,
-)
+from asrser.report.table1 import TABLE1_COLUMNS, load_paper_table1, table1_from_metrics
+from asrser.report.table1_render import write_table1
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_TABLE1 = REPO / "config" / "paper_table1.csv"

@@ -10,7 +10,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from asrser.common.config import resolve_pretrained
+from asrser.common.model_names import resolve_pretrained
 from asrser.runtime.hub import read_fetch_record
 
 

@@ -16,7 +16,7 @@ import platform
 import time
 from pathlib import Path
 
-from asrser.common.config import resolve_pretrained
+from asrser.common.model_names import resolve_pretrained
 from asrser.runtime.hub import read_fetch_record
 from asrser.runtime.model_files import weight_files
 

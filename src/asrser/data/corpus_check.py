@@ -1,7 +1,7 @@
 """A look into the corpus roots beyond the plan's check, for the preflight: cheap, no ingestion.
 
 The workflow's parse already checks that iemocap_root holds Session1 .. Session5 and that
-musan_root holds music/, speech/ and noise/ (asrser.common.config.check_corpus_roots). This goes one level
+musan_root holds music/, speech/ and noise/ (asrser.common.corpus_roots.check_corpus_roots). This goes one level
 deeper, from directory listings and one audio header per session or noise type:
 
 - IEMOCAP: every session holds dialog/EmoEvaluation, dialog/transcriptions and sentences/wav

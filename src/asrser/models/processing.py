@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from asrser import EMOTIONS, SAMPLE_RATE
-from asrser.common.config import is_local_model_path
+from asrser.common.model_names import is_local_model_path
 from asrser.common.tensors import aligned
 from asrser.common.text import normalize_transcript
 from asrser.models.fbank import vectorized_front_end

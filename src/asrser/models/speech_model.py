@@ -35,8 +35,8 @@ from torch.nn import functional
 from transformers import AutoConfig, AutoModel, AutoModelForCTC, PreTrainedModel
 
 from asrser import MODEL_TYPES
-from asrser.common.config import resolve_pretrained
 from asrser.common.io import atomic_dir, write_json
+from asrser.common.model_names import resolve_pretrained
 from asrser.models.configuration import AsrSerConfig
 from asrser.models.ctc import CTCVocabulary, ctc_loss, greedy_decode
 from asrser.models.heads import FeedForwardSkip, SerHead

@@ -66,11 +66,12 @@ def write_results(
         load_predictions,
         per_fold_metrics,
         pooled_metrics,
-        significance,
     )
     from asrser.report.figures import write_figures
     from asrser.report.seeds import seeds_in
-    from asrser.report.table1 import load_paper_table1, table1_from_metrics, write_table1
+    from asrser.report.significance import significance
+    from asrser.report.table1 import load_paper_table1, table1_from_metrics
+    from asrser.report.table1_render import write_table1
 
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     paper = load_paper_table1(paper_table1_path)  # fail on a bad paper table before the work

@@ -25,6 +25,11 @@ from asrser.report.table1 import (
     TASK_BASELINE,
     TRAIN_LABELS,
     _fmt,
+    column_name,
+    rounded,
+    table1_from_metrics,
+)
+from asrser.report.table1_render import (
     _format_p,
     _header_cells,
     _latex_head,
@@ -32,10 +37,7 @@ from asrser.report.table1 import (
     _latex_tail,
     _markdown_head,
     _significant_cells,
-    column_name,
     folds_phrase,
-    rounded,
-    table1_from_metrics,
 )
 
 CELL_METRIC = {"asr": "wer", "ser": "wa"}
@@ -223,7 +225,7 @@ def write_table1_over_seeds(
 ) -> dict[str, Path]:
     """Write table1.{csv,md,tex} and table1_vs_paper.md from `seeds.seed_summary`'s frame."""
     from asrser.common.io import write_csv, write_text
-    from asrser.report.table1 import render_comparison
+    from asrser.report.table1_vs_paper import render_comparison
 
     tables_dir = Path(tables_dir)
     table, spread = table1_from_metrics(summary), spread_table(summary)

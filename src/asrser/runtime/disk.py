@@ -63,7 +63,7 @@ class TrainingSizes:
 
 
 def _resolve_folder(name_or_path: str, what: str) -> Path:
-    from asrser.common.config import resolve_pretrained
+    from asrser.common.model_names import resolve_pretrained
 
     folder = Path(resolve_pretrained(str(name_or_path))).expanduser()
     if not (folder / "config.json").is_file():

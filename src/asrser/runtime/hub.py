@@ -30,8 +30,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from asrser.common.config import HUB_EXAMPLES, ConfigError, is_local_model_path, resolve_pretrained
+from asrser.common.config import ConfigError
 from asrser.common.io import atomic_dir, write_json
+from asrser.common.model_names import HUB_EXAMPLES, is_local_model_path, resolve_pretrained
 from asrser.runtime.model_files import INDEX_SUFFIX, check_model_folder, model_folder_problems
 
 log = logging.getLogger(__name__)
