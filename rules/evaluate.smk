@@ -115,7 +115,7 @@ rule score_start_encoder:
         predictions="results/start_encoder/clean_predictions.csv",
         metrics=report(
             "results/tables/start_encoder_wer.json",
-            caption="../report/start_encoder.rst",
+            caption="../workflow/captions/start_encoder.rst",
             category="Tables",
         ),
     log:

@@ -12,7 +12,7 @@ rule train_model:
         history="results/models/{model}-{train}/{fold}/history.csv",
         curves=report(
             "results/models/{model}-{train}/{fold}/curves.png",
-            caption="../report/curves.rst",
+            caption="../workflow/captions/curves.rst",
             category="Training curves",
             subcategory="{model}-{train}",
             labels={"model": "{model}", "train": "{train}", "fold": "{fold}"},
