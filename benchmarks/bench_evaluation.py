@@ -27,7 +27,7 @@ import json, resource, sys, time
 import psutil
 born = psutil.Process().create_time()
 t0 = time.time()
-from asrser.evaluate import evaluate_model
+from asrser.evaluation.evaluate import evaluate_model
 imported = time.time()
 args = json.loads(sys.argv[1])
 evaluate_model(args["model"], args["manifests"], args["conditions"], args["predictions"],
@@ -45,7 +45,7 @@ def build(folder: Path, utterances: int, paper: bool = False) -> tuple[Path, Pat
     import pandas as pd
 
     from asrser import EMOTIONS
-    from asrser.audio import write_audio
+    from asrser.data.audio import write_audio
     from asrser.models.demo_encoder import create_demo_encoder
     from asrser.models.speech_model import build_model, save_model
 

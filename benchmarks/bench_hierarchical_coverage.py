@@ -5,7 +5,7 @@ utterance's difficulty is shared by both models (the pairing), and each training
 model's log-odds of being right by a seed effect of SD --seed-sd (what a second seed, or a second
 machine, changes). The target is the difference in expected accuracy over utterances and seeds.
 For each number of seeds per model it prints how often the 95 % interval of
-`asrser.hierarchical_bootstrap` contains the target, and how often a test at 0.05 calls a
+`asrser.report.hierarchical_bootstrap` contains the target, and how often a test at 0.05 calls a
 difference of zero significant (--effect 0). With one seed the interval is the paired bootstrap
 over utterances alone: it cannot see the seed effect and covers the target too rarely.
 
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from asrser.hierarchical_bootstrap import Series, hierarchical_compare
+from asrser.report.hierarchical_bootstrap import Series, hierarchical_compare
 
 
 def _sigmoid(x):

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from asrser import NOISE_TYPES, SAMPLE_RATE
-from asrser.audio import write_audio
+from asrser.data.audio import write_audio
 from asrser.data.corpora import build_corpus
 
 NOISY_CORPORA = ("noise15", "noise5", "music15", "music5", "speech15", "speech5", "train_noisy")

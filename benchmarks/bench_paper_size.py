@@ -9,10 +9,10 @@ Each model type runs in a fresh subprocess, so that its peak memory is its own:
   1. training steps of the trainer on one utterance each, shortest first: a warm-up step (AdamW
      creates its moments at the first step), then each --seconds length; after each, the
      process's peak resident memory (CPU, fp32) or torch.cuda.max_memory_allocated (CUDA, bf16);
-  2. a resume point whose weights are the best epoch's (asrser.training_checkpoint), then one
+  2. a resume point whose weights are the best epoch's (asrser.training.checkpoint), then one
      whose best epoch is an older one; the model folder (save_model).
 
-The measured files are printed beside asrser.disk's figures from the parameter counts. Not a test.
+The measured files are printed beside asrser.runtime.disk's figures from the parameter counts. Not a test.
 
     .venv/bin/python benchmarks/bench_paper_size.py                  # the paper's size, CPU
     .venv/bin/python benchmarks/bench_paper_size.py --device cuda    # on a GPU, bf16 autocast
@@ -62,7 +62,7 @@ def rss_now_bytes() -> int:
 def write_utterances(folder: Path, seconds: list[float]) -> Path:
     import pandas as pd
 
-    from asrser.audio import write_audio
+    from asrser.data.audio import write_audio
 
     rng = np.random.default_rng(0)
     rows = []
@@ -89,8 +89,8 @@ def paper_train_config(task: str):
     merges them), validated."""
     from snakemake.utils import update_config
 
-    from asrser.config import load_yaml, model_hparams
-    from asrser.train_config import TrainConfig
+    from asrser.common.config import load_yaml, model_hparams
+    from asrser.training.settings import TrainConfig
 
     merged = load_yaml(REPO / "config" / "config.yaml")
     update_config(merged, load_yaml(REPO / "config" / "paper.yaml"))
@@ -106,10 +106,11 @@ def measure(args) -> dict:
     import torch
     from transformers.utils import logging as transformers_logging
 
-    from asrser.device import resolve_device
-    from asrser.disk import folder_bytes
     from asrser.models.speech_model import build_model, save_model
-    from asrser.train import Trainer, load_split
+    from asrser.runtime.device import resolve_device
+    from asrser.runtime.disk import folder_bytes
+    from asrser.training.train import load_split
+    from asrser.training.trainer import Trainer
 
     transformers_logging.disable_progress_bar()
     torch.set_num_threads(args.threads)
@@ -241,8 +242,8 @@ def main() -> None:
         print(json.dumps(measure(args)))
         return
 
-    from asrser.disk import folder_bytes, training_sizes
     from asrser.models.paper_architecture import create_paper_bert, create_paper_encoder
+    from asrser.runtime.disk import folder_bytes, training_sizes
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -272,7 +273,7 @@ def main() -> None:
             for task in args.tasks
         }
 
-        print("\nDisk per training job (GB; pred.: asrser.disk from the parameter counts)")
+        print("\nDisk per training job (GB; pred.: asrser.runtime.disk from the parameter counts)")
         print(
             f"{'task':6} {'params M':>9} {'trained M':>9} {'weights':>8} {'pred.':>6} "
             f"{'resume.pt':>9} {'pred.':>6} {'job, best=latest':>16} {'job, best older':>15} "

@@ -1,6 +1,6 @@
 """asrser-predict's resume points at scale: what keeping and rereading them costs for many files.
 
-Runs asrser.predict.predict_files over --files short wav files with -o-style resume points, the
+Runs asrser.prediction.api.predict_files over --files short wav files with -o-style resume points, the
 model replaced by a stand-in that returns --rows-per-file rows per file at once (so only the
 bookkeeping is measured, not inference), its groups sized to --files-per-group files (a group is
 ten minutes of audio: three 3-minute calls, or 150 IEMOCAP-length utterances). The first run
@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-import asrser.predict as predict
-from asrser.io import write_csv
-from asrser.prediction_checkpoint import PredictionCheckpoint
+import asrser.prediction.api as predict
+from asrser.common.io import write_csv
+from asrser.prediction.checkpoint import PredictionCheckpoint
 
 FILE_SECONDS = 0.2  # the files' own length: only their headers are read
 

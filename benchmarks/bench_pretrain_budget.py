@@ -1,8 +1,8 @@
 """The demo encoder's WER against its pretraining step budget and against its pretraining text.
 
-For each --steps budget, pretrains the demo encoder (asrser.pretrain.pretrain with the `pretrain`
+For each --steps budget, pretrains the demo encoder (asrser.training.pretrain.pretrain with the `pretrain`
 settings of config/config.yaml, only max_steps changed) on the demo's pretraining corpus, then
-greedy-decodes the ten demo speakers' clean corpus with it (asrser.start_encoder), and prints the
+greedy-decodes the ten demo speakers' clean corpus with it (asrser.evaluation.start_encoder), and prints the
 minutes, the held-out WER and the demo speakers' WER and CER. The issue's target is demo WER 0.20
 after at most 6 minutes of pretraining; this shows how far more steps would go.
 
@@ -35,7 +35,7 @@ EMOTIONS = ("ang", "hap", "sad", "neu")
 
 
 def demo_bank_sentence(rng: np.random.Generator) -> str:
-    from asrser.synth.text_bank import demo_sentence
+    from asrser.synthesis.text_bank import demo_sentence
 
     return demo_sentence(EMOTIONS[int(rng.integers(len(EMOTIONS)))], rng)[0]
 
@@ -56,10 +56,10 @@ def main() -> None:
     # The demo's manifests hold audio paths relative to the repository root.
     os.chdir(ROOT)
 
-    from asrser.io import write_json
-    from asrser.pretrain import pretrain
-    from asrser.start_encoder import score_start_encoder
-    from asrser.synth import write_pretrain_corpus
+    from asrser.common.io import write_json
+    from asrser.evaluation.start_encoder import score_start_encoder
+    from asrser.synthesis import write_pretrain_corpus
+    from asrser.training.pretrain import pretrain
 
     logging.basicConfig(level=logging.WARNING)
     config = yaml.safe_load(Path(args.config).read_text())

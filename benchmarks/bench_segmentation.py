@@ -131,12 +131,12 @@ def main() -> None:
 
     import torch
 
-    from asrser.audio import read_audio
-    from asrser.device import set_cpu_threads
-    from asrser.evaluate import predict_waveforms
-    from asrser.metrics import word_error_counts
+    from asrser.data.audio import read_audio
+    from asrser.data.segmentation import segment_bounds
+    from asrser.evaluation.evaluate import predict_waveforms
+    from asrser.evaluation.metrics import word_error_counts
     from asrser.models.speech_model import load_model
-    from asrser.segmentation import segment_bounds
+    from asrser.runtime.device import set_cpu_threads
 
     set_cpu_threads(args.threads)
     manifest = pd.read_csv(manifest_path)

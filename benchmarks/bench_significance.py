@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 from asrser import TEST_CONDITIONS
-from asrser.hierarchical_bootstrap import Series, bootstrap_series
-from asrser.stats import compare_accuracy, paired_bootstrap_wer
+from asrser.report.hierarchical_bootstrap import Series, bootstrap_series
+from asrser.report.stats import compare_accuracy, paired_bootstrap_wer
 
 
 def _runs(rng, words, n_runs: int, seeds: int) -> list[Series]:

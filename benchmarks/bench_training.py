@@ -65,7 +65,7 @@ def speech_like(rng: np.random.Generator, seconds: float) -> np.ndarray:
 def write_corpus(folder: Path, count: int, seed: int = 0) -> Path:
     import pandas as pd
 
-    from asrser.audio import write_audio
+    from asrser.data.audio import write_audio
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -92,12 +92,13 @@ def measure(args) -> dict:
     import torch
     from transformers.utils import logging as transformers_logging
 
-    from asrser.augment import AugmentConfig
-    from asrser.collation import Split, make_batch
-    from asrser.device import resolve_device
+    from asrser.data.collation import Split, make_batch
     from asrser.models.speech_model import build_model
-    from asrser.train import Trainer, load_split
-    from asrser.train_config import TrainConfig
+    from asrser.runtime.device import resolve_device
+    from asrser.training.augment import AugmentConfig
+    from asrser.training.settings import TrainConfig
+    from asrser.training.train import load_split
+    from asrser.training.trainer import Trainer
 
     transformers_logging.disable_progress_bar()
     torch.set_num_threads(args.threads)
@@ -168,7 +169,7 @@ def measure(args) -> dict:
 
 
 def trainer_padding(split, batches) -> float:
-    from asrser.batching import padding_waste
+    from asrser.data.batching import padding_waste
 
     return padding_waste(split.durations, batches)
 

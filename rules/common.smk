@@ -5,28 +5,30 @@ import os
 import re
 import shlex
 
-from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS, snakemake_cli
-from asrser.checkpoint_root import remove_empty_job_folders
-from asrser.config import local_model_files, model_hparams, validate_config
-from asrser.evaluation_packing import choose_packing, declared_resource
-from asrser.hub import (
+from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
+from asrser.runtime import snakemake_cli
+from asrser.runtime.checkpoint_root import remove_empty_job_folders
+from asrser.common.config import model_hparams, validate_config
+from asrser.common.model_names import local_model_files
+from asrser.evaluation.packing import choose_packing, declared_resource
+from asrser.runtime.hub import (
     check_hub_models,
     configured_model,
     fetch_model,
     hub_models,
     hub_offline,
 )
-from asrser.logs import job_log
+from asrser.common.logs import job_log
 from asrser.report import table_files
-from asrser.run_names import format_alpha, parse_run_name, run_name
-from asrser.run_plan import check_seeds, configured_alpha, run_hparams, swept_alphas
+from asrser.common.run_names import format_alpha, parse_run_name, run_name
+from asrser.common.run_plan import check_seeds, configured_alpha, run_hparams, swept_alphas
 from snakemake.exceptions import WorkflowError
 from snakemake.io import is_flagged
 from snakemake.logging import logger
 from snakemake_interface_executor_plugins.settings import ExecMode
 
 # Snakemake's command line (--executor, targets, --report), which the workflow object does not
-# hold yet while the Snakefile is parsed (asrser.snakemake_cli).
+# hold yet while the Snakefile is parsed (asrser.runtime.snakemake_cli).
 SNAKEMAKE_ARGS = snakemake_cli.command_line()
 # The process that plans the run, not one Snakemake started to run a job (a Slurm job).
 PLANNING = workflow.exec_mode == ExecMode.DEFAULT
@@ -82,7 +84,7 @@ ENCODER = configured_model(config, "encoder")
 BERT = configured_model(config, "bert")
 HUB_MODELS = hub_models(config)
 
-# evaluation.jobs `auto` resolved for this run (asrser.evaluation_packing); the resolved packing
+# evaluation.jobs `auto` resolved for this run (asrser.evaluation.packing); the resolved packing
 # is what the evaluation jobs' params hold, as if it had been configured.
 EVALUATION_JOBS, PACKING_REASON = choose_packing(
     config["evaluation"]["jobs"],
@@ -105,7 +107,7 @@ FOLD_SPLITS = [
 FOLD_MANIFESTS = FOLD_SPLITS + [f"test_{condition}" for condition in TEST_CONDITIONS]
 ENV = "../envs/asrser.yaml"
 # Training jobs keep their resume points under config key checkpoint_root
-# (asrser.checkpoint_root), which each job reads from the config, not from its params: moving the
+# (asrser.runtime.checkpoint_root), which each job reads from the config, not from its params: moving the
 # root (to node-local scratch) reruns nothing. Each job removes its own folder when done; the
 # emptied folders above them go in onsuccess, when no job can be creating one (removing them
 # from a job would race with parallel jobs). The demo encoder's pretraining keeps its own.
@@ -121,7 +123,7 @@ PAPER_TABLE1 = os.path.relpath(
 # no tag, so adding seeds never moves or reruns a model trained before.
 SEEDS = list(config["train"]["seeds"])
 # A run folder is {model}-{train}{run_tag}: run_tag is "" for the main run (seed 0), -seed{s}
-# for another seed, -alpha{a}[-seed{s}] for the alpha sweep's joint runs (asrser.run_names).
+# for another seed, -alpha{a}[-seed{s}] for the alpha sweep's joint runs (asrser.common.run_names).
 # The constraint spells the tags as run_names writes them; parse_run_name checks the rest.
 SEED_TAG = "(-seed[1-9][0-9]*)?"
 ALPHA_TAG = f"-alpha[0-9]+[.][0-9]+{SEED_TAG}"
@@ -153,7 +155,7 @@ def fold_manifests(fold):
 
 def tag_of_run(seed=0, alpha=None):
     """The tag a run's folder name adds to {model}-{train}: "" for seed 0 at the configured
-    alpha, "-seed2", "-alpha0.3", "-alpha0.3-seed2" (asrser.run_names.run_name)."""
+    alpha, "-seed2", "-alpha0.3", "-alpha0.3-seed2" (asrser.common.run_names.run_name)."""
     return run_name("joint", "clean", seed, alpha).removeprefix("joint-clean")
 
 
@@ -163,7 +165,7 @@ def seed_tags():
 
 
 def main_alpha():
-    """The joint model's loss weight in the main run (asrser.run_plan.configured_alpha)."""
+    """The joint model's loss weight in the main run (asrser.common.run_plan.configured_alpha)."""
     return configured_alpha(config["train"])
 
 
@@ -178,7 +180,7 @@ def sweep_tags():
 
 
 def run_of(wildcards):
-    """The run a job trains or evaluates (asrser.run_names.RunName), checked: an alpha tag only
+    """The run a job trains or evaluates (asrser.common.run_names.RunName), checked: an alpha tag only
     on the joint model, and never at the configured alpha (that run is the main run's).
     """
     name = f"{wildcards.model}-{wildcards.train}{wildcards.run_tag}"
@@ -197,7 +199,7 @@ def run_of(wildcards):
 
 def train_hparams(wildcards):
     """Config key train for one run: shared keys, then those of train.models.<model>; for a
-    seed s > 0 the seed train.seed + s, for an alpha-sweep run its alpha (asrser.run_plan).
+    seed s > 0 the seed train.seed + s, for an alpha-sweep run its alpha (asrser.common.run_plan).
     Seed 0's runs get exactly the main run's settings, whatever train.seeds holds."""
     run = run_of(wildcards)
     return run_hparams(model_hparams(config["train"], run.model), run.seed, run.alpha)
@@ -249,7 +251,7 @@ def hub_key(wildcards):
 
 
 def fetch_logged(hub_id, folder, revision, key, log):
-    """fetch_model's job: asrser.hub.fetch_model, logged to the job's log file."""
+    """fetch_model's job: asrser.runtime.hub.fetch_model, logged to the job's log file."""
     with job_log(log):
         fetch_model(hub_id, folder, revision=revision, key=key)
 
@@ -477,7 +479,7 @@ def check_report_ready():
 
 
 def preflight_layout(wildcards=None):
-    """Where the run writes, for the preflight's disk check (asrser.preflight.RunLayout)."""
+    """Where the run writes, for the preflight's disk check (asrser.runtime.preflight.RunLayout)."""
     return {
         "results": "results",
         "trained_model": "results/models/{model}-{train}/{fold}/model",

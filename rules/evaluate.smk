@@ -1,6 +1,6 @@
 # Evaluation stage: every trained model on the seven test conditions (420 evaluations per seed).
 # How evaluations are packed into jobs is one config key (evaluation.jobs; `auto` is resolved for
-# the run in common.smk, asrser.evaluation_packing); every packing writes the same 420 outputs.
+# the run in common.smk, asrser.evaluation.packing); every packing writes the same 420 outputs.
 
 
 if config["evaluation"]["jobs"] == "per_model":
@@ -139,7 +139,7 @@ rule score_start_encoder:
         predictions="results/start_encoder/clean_predictions.csv",
         metrics=report(
             "results/tables/start_encoder_wer.json",
-            caption="../report/start_encoder.rst",
+            caption="../workflow/captions/start_encoder.rst",
             category="Tables",
         ),
     log:

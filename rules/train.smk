@@ -13,7 +13,7 @@ rule train_model:
         history="results/models/{model}-{train}{run_tag}/{fold}/history.csv",
         curves=report(
             "results/models/{model}-{train}{run_tag}/{fold}/curves.png",
-            caption="../report/curves.rst",
+            caption="../workflow/captions/curves.rst",
             category="Training curves",
             subcategory="{model}-{train}{run_tag}",
             labels={

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from asrser import EMOTIONS, MODEL_TYPES, PREDICTION_COLUMNS, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.run_names import run_name
+from asrser.common.run_names import run_name
 
 FOLDS = [f"Ses0{session}{gender}" for session in range(1, 6) for gender in "FM"]
 

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from synthetic_predictions import write_synthetic_predictions
 
-from asrser.hierarchical_bootstrap import Series, bootstrap_series, summarise_series
-from asrser.metrics import pooled_wer, utterance_error_counts
+from asrser.evaluation.metrics import pooled_wer, utterance_error_counts
 from asrser.report.aggregate import load_predictions
 from asrser.report.alpha_sweep import (
     SWEEP_COLUMNS,
@@ -20,7 +19,8 @@ from asrser.report.alpha_sweep import (
     sweep_table,
     write_alpha_sweep,
 )
-from asrser.stats import holm
+from asrser.report.hierarchical_bootstrap import Series, bootstrap_series, summarise_series
+from asrser.report.stats import holm
 
 NOISY = TEST_SETS["noisy"]
 

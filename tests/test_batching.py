@@ -1,8 +1,8 @@
-"""What training and pretraining say about the utterances they read (asrser.batching)."""
+"""What training and pretraining say about the utterances they read (asrser.data.batching)."""
 
 from __future__ import annotations
 
-from asrser.batching import LongUtterances
+from asrser.data.batching import LongUtterances
 
 
 def test_the_long_utterance_report_reads_right_with_and_without_a_cap():

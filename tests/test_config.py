@@ -10,17 +10,11 @@ import pytest
 import yaml
 
 from asrser import SYNTHETIC_MARKER
-from asrser.config import (
-    ConfigError,
-    check_corpus_roots,
-    check_synthetic_roots,
-    local_model_files,
-    model_hparams,
-    resolve_pretrained,
-    validate_config,
-)
-from asrser.evaluation_packing import choose_packing
-from asrser.train import TrainConfig, TrainingError
+from asrser.common.config import ConfigError, model_hparams, validate_config
+from asrser.common.corpus_roots import check_corpus_roots, check_synthetic_roots
+from asrser.common.model_names import local_model_files, resolve_pretrained
+from asrser.evaluation.packing import choose_packing
+from asrser.training.settings import TrainConfig, TrainingError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -313,10 +307,10 @@ def test_schema_descriptions_are_whole():
 def test_schema_documents_every_training_hyper_parameter():
     from dataclasses import fields
 
-    from asrser.augment import AugmentConfig
-    from asrser.config import load_yaml
-    from asrser.pretrain import EncoderShape
-    from asrser.train import TrainConfig
+    from asrser.common.config import load_yaml
+    from asrser.training.augment import AugmentConfig
+    from asrser.training.pretrain import EncoderShape
+    from asrser.training.settings import TrainConfig
 
     schema = load_yaml()
     hparams = schema["$defs"]["hparams"]["properties"]
@@ -376,7 +370,7 @@ def test_a_checkpoint_root_with_environment_variables_is_expanded_where_jobs_run
 ):
     """$VAR in the root is each job's node's value: checked at plan time where it is set, left
     to the jobs where it is not; a job refuses an unset variable or an unwritable folder."""
-    from asrser.checkpoint_root import job_checkpoint_dir
+    from asrser.runtime.checkpoint_root import job_checkpoint_dir
 
     root = "$ASRSER_TEST_SCRATCH/asrser"
     monkeypatch.delenv("ASRSER_TEST_SCRATCH", raising=False)
@@ -396,7 +390,7 @@ def test_a_checkpoint_root_with_environment_variables_is_expanded_where_jobs_run
 
 
 def test_only_the_folders_the_jobs_emptied_are_removed(tmp_path, monkeypatch):
-    from asrser.checkpoint_root import remove_empty_job_folders
+    from asrser.runtime.checkpoint_root import remove_empty_job_folders
 
     root = tmp_path / "checkpoints"
     (root / "asr-clean" / "Ses01F").mkdir(parents=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asrser import device
-from asrser.device import DeviceError, resolve_device, set_cpu_threads
+from asrser.runtime import device
+from asrser.runtime.device import DeviceError, resolve_device, set_cpu_threads
 
 
 def test_auto_falls_back_to_cpu_without_a_gpu(monkeypatch):
@@ -42,7 +42,7 @@ def test_cpu_threads_leave_numpy_blas_single_threaded():
 
 # ------------------------------------------------------------------------- GPU that cannot work
 # No GPU here: torch.cuda is monkeypatched into each situation a GPU node can be in, and the
-# checks' operations run on the CPU in place of the GPU (asrser.device.cuda_device).
+# checks' operations run on the CPU in place of the GPU (asrser.runtime.device.cuda_device).
 TOO_OLD = (
     "The NVIDIA driver on your system is too old (found version 12020). Please update your GPU "
     "driver by downloading and installing a new version from the URL: "
@@ -133,7 +133,7 @@ def stand_in_gpu(monkeypatch):
 
 
 def test_a_working_gpu_is_used_under_cuda_and_auto(stand_in_gpu, gpu_node, caplog):
-    with caplog.at_level("INFO", logger="asrser.device"):
+    with caplog.at_level("INFO", logger="asrser.runtime.device"):
         assert resolve_device("cuda") == torch.device("cpu")  # the stand-in's device
         assert resolve_device("auto") == torch.device("cpu")
     assert "device: cuda -> cpu (Stand-in GPU; torch" in caplog.text
@@ -143,7 +143,7 @@ def test_a_working_gpu_is_used_under_cuda_and_auto(stand_in_gpu, gpu_node, caplo
 def test_auto_warns_when_a_driver_is_installed_but_unusable(gpu_node, monkeypatch, caplog):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.cuda, "init", _raise(TOO_OLD))
-    with caplog.at_level("INFO", logger="asrser.device"):
+    with caplog.at_level("INFO", logger="asrser.runtime.device"):
         assert resolve_device("auto").type == "cpu"
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1

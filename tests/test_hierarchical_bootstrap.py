@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from asrser.hierarchical_bootstrap import (
+from asrser.report.hierarchical_bootstrap import (
     Series,
     bootstrap_series,
     compare_series,
     hierarchical_compare,
     summarise_series,
 )
-from asrser.stats import compare_accuracy, paired_bootstrap_wer
+from asrser.report.stats import compare_accuracy, paired_bootstrap_wer
 
 
 def _wer_series(seeds=3, n=200, rate=0.2, seed=0):

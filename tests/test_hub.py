@@ -18,8 +18,9 @@ from fake_hub import COMMIT, FakeHub, sha256
 from safetensors import safe_open
 from tiny_models import paper_hub, tiny_encoder
 
-from asrser.config import ConfigError, resolve_pretrained
-from asrser.hub import (
+from asrser.common.config import ConfigError
+from asrser.common.model_names import resolve_pretrained
+from asrser.runtime.hub import (
     FETCH_RECORD,
     HubError,
     check_hub_models,
@@ -30,7 +31,11 @@ from asrser.hub import (
     read_fetch_record,
     select_files,
 )
-from asrser.model_files import IncompleteModelError, check_model_folder, model_folder_problems
+from asrser.runtime.model_files import (
+    IncompleteModelError,
+    check_model_folder,
+    model_folder_problems,
+)
 
 BERT_REPO_FILES = [
     ".gitattributes",
@@ -450,8 +455,8 @@ def test_a_bert_folder_filled_by_hand_keeps_its_hub_id(tmp_path, hub_root):
 
 
 def test_identity_of_a_fetched_folder_includes_its_commit(hub, tmp_path):
-    from asrser.fingerprint import model_identity
-    from asrser.provenance import model_provenance
+    from asrser.common.fingerprint import model_identity
+    from asrser.common.provenance import model_provenance
 
     folder = tmp_path / "models" / ENCODER_ID
     fetch_model(ENCODER_ID, folder)

@@ -13,9 +13,9 @@ import pytest
 import soundfile as sf
 from fixtures import DECOY_SUFFIX, make_iemocap_tree, run_script
 
+from asrser.common.io import read_json
+from asrser.common.text import normalize_transcript
 from asrser.data.iemocap import DROP_REASONS, MANIFEST_COLUMNS, parse_iemocap, speaker_of
-from asrser.io import read_json
-from asrser.text import normalize_transcript
 
 REPO = Path(__file__).resolve().parents[1]
 TEN_SPEAKERS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asrser.io import write_json
+from asrser.common.io import write_json
 
 
 def _refuse(constant: str):
@@ -32,7 +32,7 @@ def test_json_is_strict_with_undefined_figures_as_null(tmp_path):
 def test_any_sample_rate_resamples_with_a_bounded_kernel(tmp_path, rate, read_as):
     """A rate sharing few factors with 16 kHz (44101 Hz: a 44101 x 16000-tap kernel, 12 GB)
     is read as the nearest rate with a small ratio, a few hundredths of a percent away."""
-    from asrser.audio import MAX_RATIO_TERM, kernel_friendly_rate, read_audio
+    from asrser.data.audio import MAX_RATIO_TERM, kernel_friendly_rate, read_audio
 
     assert kernel_friendly_rate(rate, 16000) == read_as
     for common in (8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000):

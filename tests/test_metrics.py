@@ -7,7 +7,8 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from asrser import EMOTIONS
-from asrser.metrics import (
+from asrser.common.text import normalize_transcript, unspellable_letters
+from asrser.evaluation.metrics import (
     confusion_matrix,
     macro_f1,
     pooled_wer,
@@ -17,7 +18,6 @@ from asrser.metrics import (
     weighted_accuracy,
     word_error_counts,
 )
-from asrser.text import normalize_transcript, unspellable_letters
 
 
 def test_pooled_wer_sums_counts_instead_of_averaging_utterances():

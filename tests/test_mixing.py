@@ -8,8 +8,8 @@ import pytest
 import soundfile as sf
 
 from asrser import NOISE_TYPES, SAMPLE_RATE
-from asrser.audio import read_audio, write_audio
 from asrser.data import mixing
+from asrser.data.audio import read_audio, write_audio
 from asrser.data.corpora import CORPUS_COLUMNS, build_corpus, recreate_mixture
 
 NOISY_TEST_CORPORA = ("noise15", "noise5", "music15", "music5", "speech15", "speech5")

@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 from fixtures import make_musan_tree, run_script
 
+from asrser.common.io import read_json
 from asrser.data.musan import MANIFEST_COLUMNS, ingest_musan, split_pools
-from asrser.io import read_json
 
 REPO = Path(__file__).resolve().parents[1]
 

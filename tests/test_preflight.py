@@ -1,4 +1,4 @@
-"""The preflight's checks (asrser.preflight), each alone and all together.
+"""The preflight's checks (asrser.runtime.preflight), each alone and all together.
 
 No GPU and no network here: torch.cuda is monkeypatched into a node with a working GPU (the
 checks' tensors on the CPU, as tests/test_device.py does), or into one without; the hub is the
@@ -20,10 +20,10 @@ from fixtures import make_iemocap_tree, make_musan_tree
 from snakemake.utils import update_config
 from tiny_models import paper_hub
 
-from asrser import device, disk_check
-from asrser.config import validate_config
-from asrser.hub import FETCH_RECORD
-from asrser.preflight import (
+from asrser.common.config import validate_config
+from asrser.runtime import device, disk_check
+from asrser.runtime.hub import FETCH_RECORD
+from asrser.runtime.preflight import (
     FAILED,
     OK,
     SKIPPED,
@@ -387,7 +387,7 @@ def test_a_check_that_breaks_is_a_failure_and_the_others_still_run(node, monkeyp
     def broken(*args):
         raise OSError("stale file handle")
 
-    monkeypatch.setattr("asrser.preflight.check_corpora", broken)
+    monkeypatch.setattr("asrser.runtime.preflight.check_corpora", broken)
     checks = run_preflight(paper_config(node, device="cpu"), layout(node), COMMAND)
     assert statuses(checks)[0] == ("GPU", SKIPPED)
     assert ("disk", OK) in statuses(checks)

@@ -11,28 +11,25 @@ import pytest
 from synthetic_predictions import write_synthetic_predictions
 
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.metrics import pooled_wer
+from asrser.evaluation.metrics import pooled_wer
 from asrser.report import FIGURE_FILES, TABLE_FILES, write_results
 from asrser.report.aggregate import (
     PREDICTION_COLUMNS,
-    SIGNIFICANCE_COLUMNS,
     load_predictions,
     parse_prediction_path,
     pooled_metrics,
-    significance,
 )
-from asrser.report.figures import fig2_changes
+from asrser.report.fig2 import fig2_changes
+from asrser.report.significance import SIGNIFICANCE_COLUMNS, significance
 from asrser.report.table1 import (
     TABLE1_COLUMNS,
     add_improvements,
     check_improvements,
-    folds_phrase,
     load_paper_table1,
-    render_latex,
-    render_markdown,
     round_half_up,
     table1_from_metrics,
 )
+from asrser.report.table1_render import folds_phrase, render_latex, render_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_TABLE1 = REPO / "config" / "paper_table1.csv"

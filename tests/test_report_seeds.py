@@ -10,14 +10,14 @@ import pytest
 from synthetic_predictions import write_synthetic_predictions
 
 from asrser import EMOTIONS, PREDICTION_COLUMNS
-from asrser.io import write_csv
+from asrser.common.io import write_csv
+from asrser.common.run_names import run_name
 from asrser.report import FIGURE_FILES, SEED_TABLE_FILES, TABLE_FILES, table_files, write_results
 from asrser.report.aggregate import (
     confusion_counts,
     load_predictions,
     per_fold_metrics,
     pooled_metrics,
-    significance,
 )
 from asrser.report.figures import write_figures
 from asrser.report.seeds import (
@@ -26,14 +26,10 @@ from asrser.report.seeds import (
     fig2_intervals,
     seed_significance,
 )
-from asrser.report.table1 import (
-    TABLE1_COLUMNS,
-    load_paper_table1,
-    table1_from_metrics,
-    write_table1,
-)
-from asrser.run_names import run_name
-from asrser.stats import holm
+from asrser.report.significance import significance
+from asrser.report.stats import holm
+from asrser.report.table1 import TABLE1_COLUMNS, load_paper_table1, table1_from_metrics
+from asrser.report.table1_render import write_table1
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_TABLE1 = REPO / "config" / "paper_table1.csv"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from asrser import MODEL_TYPES, TRAIN_CONDITIONS
-from asrser.run_names import (
+from asrser.common.run_names import (
     RunName,
     format_alpha,
     parse_alpha,

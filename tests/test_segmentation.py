@@ -7,7 +7,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from asrser.segmentation import (
+from asrser.data.segmentation import (
     MIN_CONTRAST_DB,
     PAD_SECONDS,
     local_floor,
@@ -151,7 +151,7 @@ def test_speech_band_keeps_voiced_speech_and_drops_hiss_and_hum():
 def test_speech_band_is_the_same_filtered_in_chunks(monkeypatch):
     audio = np.random.default_rng(1).standard_normal(5 * RATE).astype(np.float32)
     whole = speech_band(audio, RATE)
-    monkeypatch.setattr("asrser.segmentation.FILTER_CHUNK", 12345)
+    monkeypatch.setattr("asrser.data.segmentation.FILTER_CHUNK", 12345)
     assert np.allclose(speech_band(audio, RATE), whole, atol=1e-5)
     assert speech_band(audio, 8000).shape == audio.shape  # the band ends below 4 kHz there
 

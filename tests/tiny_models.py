@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from fake_hub import add_other_formats
 
-from asrser.config import resolve_pretrained
+from asrser.common.model_names import resolve_pretrained
 from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
 
 ENCODER_KINDS = ("demo", "tiny_wav2vec2")

@@ -9,10 +9,10 @@ MODEL_TYPES = ("asr", "ser", "joint")
 NOISE_TYPES = ("noise", "music", "speech")
 SAMPLE_RATE = 16_000
 # Written into both roots of the synthetic corpus: the workflow may replace a root holding it,
-# and refuses to replace any other folder (asrser.config.check_synthetic_roots).
+# and refuses to replace any other folder (asrser.common.corpus_roots.check_synthetic_roots).
 SYNTHETIC_MARKER = ".asrser-synthetic"
 
-# Columns of every evaluation's predictions.csv (written by asrser.evaluate, read by asrser.report).
+# Columns of every evaluation's predictions.csv (written by asrser.evaluation.evaluate, read by asrser.report).
 PREDICTION_COLUMNS = (
     "utt_id",
     "speaker",

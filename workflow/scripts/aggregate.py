@@ -11,7 +11,7 @@ params: bootstrap_resamples, seed, alpha  (config report.*)
 
 from pathlib import Path
 
-from asrser.logs import job_log
+from asrser.common.logs import job_log
 from asrser.report import write_results
 
 with job_log(snakemake.log[0]):

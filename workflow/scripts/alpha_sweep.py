@@ -10,7 +10,7 @@ params: alphas (config alpha_sweep.alphas), configured_alpha (the main run's), b
 
 from pathlib import Path
 
-from asrser.logs import job_log
+from asrser.common.logs import job_log
 from asrser.report.alpha_sweep import write_alpha_sweep
 
 params = snakemake.params

@@ -16,12 +16,12 @@ import psutil
 # Start-up is measured from the process's birth: interpreter, Snakemake preamble, imports, model.
 PROCESS_STARTED = psutil.Process().create_time()
 
-from asrser.hub import work_offline  # noqa: E402
+from asrser.runtime.hub import work_offline  # noqa: E402
 
 work_offline()  # before transformers is imported: an evaluation job never reaches the hub
 
-from asrser.evaluate import evaluate_model  # noqa: E402
-from asrser.logs import job_log  # noqa: E402
+from asrser.common.logs import job_log  # noqa: E402
+from asrser.evaluation.evaluate import evaluate_model  # noqa: E402
 
 
 def paths(named) -> list[str]:

@@ -1,8 +1,8 @@
 """Snakemake entry point: parse IEMOCAP into the IEM4 manifest and its drop summary."""
 
+from asrser.common.io import write_csv, write_json
+from asrser.common.logs import job_log
 from asrser.data.iemocap import parse_iemocap
-from asrser.io import write_csv, write_json
-from asrser.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     manifest, summary = parse_iemocap(

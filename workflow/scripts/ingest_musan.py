@@ -1,8 +1,8 @@
 """Snakemake entry point: list MUSAN, convert non-16 kHz-mono files, split train/test pools."""
 
+from asrser.common.io import write_csv, write_json
+from asrser.common.logs import job_log
 from asrser.data.musan import ingest_musan
-from asrser.io import write_csv, write_json
-from asrser.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     manifest, summary = ingest_musan(

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from asrser.common.logs import job_log
 from asrser.data.folds import make_fold
-from asrser.logs import job_log
 
 with job_log(snakemake.log[0]):
     out_dir = Path(snakemake.output.manifests[0]).parent

@@ -1,7 +1,7 @@
 """Snakemake entry point: materialise one corpus (clean, a noisy test corpus or train_noisy)."""
 
+from asrser.common.logs import job_log
 from asrser.data.corpora import build_corpus
-from asrser.logs import job_log
 
 with job_log(snakemake.log[0]):
     build_corpus(

@@ -1,6 +1,6 @@
-"""Snakemake script: the preflight of the node this job runs on (asrser.preflight).
+"""Snakemake script: the preflight of the node this job runs on (asrser.runtime.preflight).
 
-params: layout (where the run writes: asrser.preflight.RunLayout's fields), fetch_command (what
+params: layout (where the run writes: asrser.runtime.preflight.RunLayout's fields), fetch_command (what
         fills the models folder, with this run's options)
 log:    the report, which is printed too; the job fails when a check failed
 """
@@ -12,8 +12,8 @@ import time
 
 import torch
 
-from asrser.io import atomic_path
-from asrser.preflight import RunLayout, failures, report, run_preflight
+from asrser.common.io import atomic_path
+from asrser.runtime.preflight import RunLayout, failures, report, run_preflight
 
 logging.basicConfig(level=logging.WARNING)
 torch.set_num_threads(snakemake.threads)

@@ -7,14 +7,14 @@ params: hparams (config pretrain), device; optional checkpoint_dir (default: a h
         the output folder)
 """
 
-from asrser.hub import work_offline
+from asrser.runtime.hub import work_offline
 
 work_offline()  # before transformers is imported: a pretraining job never reaches the hub
 
 from transformers.utils import logging as transformers_logging  # noqa: E402
 
-from asrser.logs import job_log  # noqa: E402
-from asrser.pretrain import pretrain  # noqa: E402
+from asrser.common.logs import job_log  # noqa: E402
+from asrser.training.pretrain import pretrain  # noqa: E402
 
 transformers_logging.disable_progress_bar()
 params = snakemake.params

@@ -6,12 +6,12 @@ output: predictions (CSV), metrics (JSON: pooled and per-speaker WER and CER)
 params: encoder (the folder or name it loads), device, max_batch_seconds
 """
 
-from asrser.hub import work_offline
+from asrser.runtime.hub import work_offline
 
 work_offline()  # before transformers is imported: a scoring job never reaches the hub
 
-from asrser.logs import job_log  # noqa: E402
-from asrser.start_encoder import score_start_encoder  # noqa: E402
+from asrser.common.logs import job_log  # noqa: E402
+from asrser.evaluation.start_encoder import score_start_encoder  # noqa: E402
 
 params = snakemake.params
 with job_log(snakemake.log[0]):

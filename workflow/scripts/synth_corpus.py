@@ -1,7 +1,7 @@
 """Snakemake entry point: write the embedded synthetic corpus (IEMOCAP format, MUSAN layout)."""
 
-from asrser.logs import job_log
-from asrser.synth import write_embedded_corpus
+from asrser.common.logs import job_log
+from asrser.synthesis import write_embedded_corpus
 
 with job_log(snakemake.log[0]) as log:
     summary = write_embedded_corpus(

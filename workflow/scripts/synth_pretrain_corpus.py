@@ -1,7 +1,7 @@
 """Snakemake entry point: write the separate pretraining corpus (other voices, other sentences)."""
 
-from asrser.logs import job_log
-from asrser.synth import write_pretrain_corpus
+from asrser.common.logs import job_log
+from asrser.synthesis import write_pretrain_corpus
 
 with job_log(snakemake.log[0]):
     write_pretrain_corpus(

@@ -3,15 +3,15 @@
 input:  the joint models, clean test manifests and clean predictions named in params.runs; bert
         (their BERT folder or files, reloaded offline; nothing for a packaged BERT)
 output: csv (per training condition and fold), md (pooled over the folds)
-params: runs (asrser.text_oracle.text_oracle), device, max_batch_seconds
+params: runs (asrser.evaluation.text_oracle.text_oracle), device, max_batch_seconds
 """
 
-from asrser.hub import work_offline
+from asrser.runtime.hub import work_offline
 
 work_offline()  # before transformers is imported: this job never reaches the hub
 
-from asrser.logs import job_log  # noqa: E402
-from asrser.text_oracle import text_oracle  # noqa: E402
+from asrser.common.logs import job_log  # noqa: E402
+from asrser.evaluation.text_oracle import text_oracle  # noqa: E402
 
 params = snakemake.params
 with job_log(snakemake.log[0]):

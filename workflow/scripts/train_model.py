@@ -13,15 +13,15 @@ config: checkpoint_root (where the resume points go, expanded on this machine: n
         so that moving it reruns nothing)
 """
 
-from asrser.hub import work_offline
+from asrser.runtime.hub import work_offline
 
 work_offline()  # before transformers is imported: a training job never reaches the hub
 
 from transformers.utils import logging as transformers_logging  # noqa: E402
 
-from asrser.checkpoint_root import job_checkpoint_dir  # noqa: E402
-from asrser.logs import job_log  # noqa: E402
-from asrser.train import train  # noqa: E402
+from asrser.common.logs import job_log  # noqa: E402
+from asrser.runtime.checkpoint_root import job_checkpoint_dir  # noqa: E402
+from asrser.training.train import train  # noqa: E402
 
 transformers_logging.disable_progress_bar()  # "Loading weights" bars would swamp the log
 params = snakemake.params

@@ -27,9 +27,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from asrser import NOISE_TYPES, SAMPLE_RATE
-from asrser.audio import read_audio, write_audio
+from asrser.common.io import atomic_dir, write_csv
 from asrser.data import mixing
-from asrser.io import atomic_dir, write_csv
+from asrser.data.audio import read_audio, write_audio
 
 CORPUS_COLUMNS = [
     "utt_id",

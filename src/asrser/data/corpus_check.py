@@ -1,7 +1,7 @@
 """A look into the corpus roots beyond the plan's check, for the preflight: cheap, no ingestion.
 
 The workflow's parse already checks that iemocap_root holds Session1 .. Session5 and that
-musan_root holds music/, speech/ and noise/ (asrser.config.check_corpus_roots). This goes one level
+musan_root holds music/, speech/ and noise/ (asrser.common.corpus_roots.check_corpus_roots). This goes one level
 deeper, from directory listings and one audio header per session or noise type:
 
 - IEMOCAP: every session holds dialog/EmoEvaluation, dialog/transcriptions and sentences/wav
@@ -17,10 +17,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asrser.audio import AudioError, audio_info
+from asrser.data.audio import AudioError, audio_info
 from asrser.data.iemocap import SESSIONS, input_files, session_folders, speaker_of
 from asrser.data.musan import NOISE_TYPES, list_musan
-from asrser.disk_check import gigabytes
+from asrser.runtime.disk_check import gigabytes
 
 
 @dataclass

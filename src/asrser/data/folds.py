@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from asrser import TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.io import write_csv
+from asrser.common.io import write_csv
 
 TRAIN_CORPUS = {"clean": "clean", "noisy": "train_noisy"}
 REQUIRED_CORPORA = (*TEST_CONDITIONS, "train_noisy")

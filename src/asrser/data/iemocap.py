@@ -25,11 +25,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from asrser import EMOTIONS
-from asrser.audio import AudioError, audio_info
+from asrser.common.text import normalize_transcript, unspellable_letters
+from asrser.data.audio import AudioError, audio_info
 from asrser.data.iemocap_layout import SESSION_SUBFOLDERS, SESSIONS, speaker_of
 from asrser.data.iemocap_layout import visible_entries as _visible_entries
 from asrser.data.iemocap_layout import wav_entries as _wav_entries
-from asrser.text import normalize_transcript, unspellable_letters
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """IEMOCAP's folder layout and utterance ids, cheap enough to read while the workflow is planned.
 
 Ingestion (asrser.data.iemocap) reads labels, transcripts and audio headers; the plan-time checks
-(asrser.config.check_corpus_roots) only list folders: which session folders ingestion will miss,
+(asrser.common.corpus_roots.check_corpus_roots) only list folders: which session folders ingestion will miss,
 and which speakers have audio. Neither imports anything heavy, as every parse of the Snakefile
 runs them.
 """

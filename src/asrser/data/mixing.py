@@ -24,7 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from asrser import SAMPLE_RATE
-from asrser.audio import AudioError, read_audio
+from asrser.data.audio import AudioError, read_audio
 
 PCM16_SCALE = 32768.0
 # Largest positive 16-bit sample as a float: a peak above this would clip when written.

@@ -22,8 +22,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from asrser import NOISE_TYPES, SAMPLE_RATE
-from asrser.audio import AudioError, audio_info, read_audio, write_audio
-from asrser.io import atomic_dir
+from asrser.common.io import atomic_dir
+from asrser.data.audio import AudioError, audio_info, read_audio, write_audio
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from transformers import (
 )
 
 from asrser import SAMPLE_RATE
-from asrser.io import atomic_dir
-from asrser.text import ALPHABET
+from asrser.common.io import atomic_dir
+from asrser.common.text import ALPHABET
 
 BLANK_TOKEN = "<pad>"
 UNK_TOKEN = "<unk>"

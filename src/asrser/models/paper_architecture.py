@@ -24,13 +24,13 @@ from transformers import (
     Wav2Vec2Processor,
 )
 
+from asrser.common.text import ALPHABET
 from asrser.models.demo_encoder import (
     create_character_tokenizer,
     ctc_token_settings,
     lv60_feature_extractor,
     save_pretrained_folder,
 )
-from asrser.text import ALPHABET
 
 # What differs from Wav2Vec2Config's defaults (whose convolutions, positional convolution and
 # dropouts are already the large models') in wav2vec2-large-960h-lv60-self.

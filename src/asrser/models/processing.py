@@ -2,7 +2,7 @@
 
 The processor is whatever AutoProcessor loads from the encoder's folder: a feature extractor
 (raw waveform for wav2vec2, log-mel for Wav2Vec2Bert) plus a Wav2Vec2CTCTokenizer. Transcripts are
-normalised (asrser.text) and spelt with the tokenizer, spaces becoming the word delimiter.
+normalised (asrser.common.text) and spelt with the tokenizer, spaces becoming the word delimiter.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import torch
 from torch import Tensor
 
 from asrser import EMOTIONS, SAMPLE_RATE
-from asrser.config import is_local_model_path
-from asrser.model_files import IncompleteModelError, check_model_folder
+from asrser.common.model_names import is_local_model_path
+from asrser.common.tensors import aligned
+from asrser.common.text import normalize_transcript
 from asrser.models.fbank import vectorized_front_end
-from asrser.tensors import aligned
-from asrser.text import normalize_transcript
+from asrser.runtime.model_files import IncompleteModelError, check_model_folder
 
 
 class ModelLoadError(RuntimeError):
@@ -42,7 +42,7 @@ def check_model_location(name_or_path: str, what: str = "model") -> None:
 
 
 def check_model_files(folder: str | Path, what: str = "model") -> None:
-    """A ModelLoadError on one line unless `folder` holds a complete model (asrser.model_files):
+    """A ModelLoadError on one line unless `folder` holds a complete model (asrser.runtime.model_files):
     a half-copied or truncated folder is never loaded."""
     try:
         check_model_folder(folder, what=what)

@@ -35,9 +35,8 @@ from torch.nn import functional
 from transformers import AutoConfig, AutoModel, AutoModelForCTC, PreTrainedModel
 
 from asrser import MODEL_TYPES
-from asrser.config import resolve_pretrained
-from asrser.hub import read_fetch_record
-from asrser.io import atomic_dir, write_json
+from asrser.common.io import atomic_dir, write_json
+from asrser.common.model_names import resolve_pretrained
 from asrser.models.configuration import AsrSerConfig
 from asrser.models.ctc import CTCVocabulary, ctc_loss, greedy_decode
 from asrser.models.heads import FeedForwardSkip, SerHead
@@ -57,6 +56,7 @@ from asrser.models.text_encoder import (
     load_recorded_bert,
     load_recorded_tokenizer,
 )
+from asrser.runtime.hub import read_fetch_record
 
 # Keys build_model accepts as **hparams (AsrSerConfig fields a user may set).
 HPARAMS = (

@@ -29,10 +29,10 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from asrser.config import is_local_model_path, resolve_pretrained
-from asrser.hub import DEFAULT_MODELS_DIR, HUB_ID, MODELS_DIR_VARIABLE, read_fetch_record
-from asrser.model_files import model_folder_problems
+from asrser.common.model_names import is_local_model_path, resolve_pretrained
 from asrser.models.processing import ModelLoadError, check_model_files, check_model_location
+from asrser.runtime.hub import DEFAULT_MODELS_DIR, HUB_ID, MODELS_DIR_VARIABLE, read_fetch_record
+from asrser.runtime.model_files import model_folder_problems
 
 log = logging.getLogger(__name__)
 

@@ -60,17 +60,18 @@ def write_results(
 ) -> list[Path]:
     """Score every predictions CSV of the main run (all its seeds) and write `table_files` and
     FIGURE_FILES; return their paths."""
-    from asrser.io import write_csv
+    from asrser.common.io import write_csv
     from asrser.report.aggregate import (
         confusion_counts,
         load_predictions,
         per_fold_metrics,
         pooled_metrics,
-        significance,
     )
     from asrser.report.figures import write_figures
     from asrser.report.seeds import seeds_in
-    from asrser.report.table1 import load_paper_table1, table1_from_metrics, write_table1
+    from asrser.report.significance import significance
+    from asrser.report.table1 import load_paper_table1, table1_from_metrics
+    from asrser.report.table1_render import write_table1
 
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     paper = load_paper_table1(paper_table1_path)  # fail on a bad paper table before the work
@@ -126,7 +127,7 @@ def _write_results_over_seeds(
     predictions, paper, tables_dir: Path, figures_dir: Path, n_resamples: int, seed: int, alpha
 ) -> list[Path]:
     """write_results for predictions of several training seeds (see asrser.report.seeds)."""
-    from asrser.io import write_csv
+    from asrser.common.io import write_csv
     from asrser.report.figures import write_figures
     from asrser.report.seed_table1 import seeds_phrase, write_table1_over_seeds
     from asrser.report.seeds import (

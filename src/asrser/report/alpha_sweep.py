@@ -11,7 +11,7 @@ Two test sets per training condition: clean speech, and the six noisy test condi
 and reference words (correct and scored utterances) summed over the six conditions before
 dividing. A figure is the mean over seeds of that pooled figure.
 
-Intervals: percentile CIs of `asrser.hierarchical_bootstrap`, the hierarchical bootstrap over
+Intervals: percentile CIs of `asrser.report.hierarchical_bootstrap`, the hierarchical bootstrap over
 seeds and utterances (Saravanan, Berman & Sober 2020); with one seed it is the bootstrap over
 utterances. The resampling unit is the test utterance: its six noisy versions are drawn
 together, since they are the same speech. Within a training condition and test set, every alpha
@@ -30,10 +30,15 @@ import numpy as np
 import pandas as pd
 
 from asrser import TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.hierarchical_bootstrap import Series, bootstrap_series, compare_series, summarise_series
-from asrser.metrics import utterance_error_counts
-from asrser.run_names import format_alpha, run_name
-from asrser.stats import holm
+from asrser.common.run_names import format_alpha, run_name
+from asrser.evaluation.metrics import utterance_error_counts
+from asrser.report.hierarchical_bootstrap import (
+    Series,
+    bootstrap_series,
+    compare_series,
+    summarise_series,
+)
+from asrser.report.stats import holm
 
 log = logging.getLogger(__name__)
 
@@ -257,14 +262,14 @@ def write_alpha_sweep(
     """Read the sweep's predictions and write SWEEP_TABLE_FILES into tables_dir and
     SWEEP_FIGURE_FILES into figures_dir (atomically); return their paths.
 
-    `prediction_paths`: every predictions CSV of `asrser.run_names.sweep_run_names` (the
+    `prediction_paths`: every predictions CSV of `asrser.common.run_names.sweep_run_names` (the
     configured alpha's point is always part of the sweep: the main run's joint predictions) and,
     for reference lines, the main run's ASR and SER baselines (all their seeds).
     `configured_alpha` is the main run's alpha; `expected_alphas`, when given, are the sweep's
     alphas, and a missing or extra one stops the step before any work. CIs are at
     1 - significance_level.
     """
-    from asrser.io import save_figure, write_csv, write_text
+    from asrser.common.io import save_figure, write_csv, write_text
     from asrser.report.aggregate import load_predictions
     from asrser.report.alpha_sweep_figure import plot_alpha_sweep, render_sweep_markdown
 

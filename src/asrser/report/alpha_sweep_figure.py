@@ -10,10 +10,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from asrser import TRAIN_CONDITIONS
-from asrser.hierarchical_bootstrap import REFERENCE
+from asrser.common.run_names import format_alpha
 from asrser.report.alpha_sweep import SWEEP_METRICS, TEST_SETS
-from asrser.report.table1 import TRAIN_LABELS, _fmt, _format_p
-from asrser.run_names import format_alpha
+from asrser.report.hierarchical_bootstrap import REFERENCE
+from asrser.report.table1 import TRAIN_LABELS, _fmt
+from asrser.report.table1_render import _format_p
 
 METRIC_LABELS = {"wer": "WER (%)", "accuracy": "Emotion accuracy (%)"}
 BETTER = {"wer": "\u2193 better", "accuracy": "\u2191 better"}

@@ -1,12 +1,8 @@
-"""Figures: the paper's Fig. 2, per-fold spread and confusion matrices.
+"""Figures: per-fold spread and confusion matrices, and every figure written (Fig. 2 is
+asrser.report.fig2).
 
 Figures are built on `matplotlib.figure.Figure` (Agg canvas, no pyplot global state) and written
-with `asrser.io.save_figure`.
-
-Fig. 2 follows the paper's analysis (section 5): the clean-trained baseline is the reference and
-each of the other three models is shown as its change relative to it, per test condition:
-  (a) ASR: relative WER reduction, (reference - model) / reference * 100, positive = better;
-  (b) SER: accuracy change in points, model - reference, positive = better.
+with `asrser.common.io.save_figure`.
 """
 
 from __future__ import annotations
@@ -18,7 +14,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from asrser import EMOTIONS, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.io import save_figure
+from asrser.common.io import save_figure
+from asrser.report.fig2 import plot_fig2
+from asrser.report.figure_style import (
+    DPI,
+    FIGURE_FORMATS,
+    MODEL_COLOURS,
+    MODEL_LABELS,
+    SERIES_COLOURS,
+    legend,
+    tick_labels,
+)
 from asrser.report.table1 import (
     CONDITION_LABELS,
     TRAIN_LABELS,
@@ -26,141 +32,6 @@ from asrser.report.table1 import (
     column_name,
     wer_relative_improvement,
 )
-
-FIGURE_FORMATS = ("png", "pdf")
-DPI = 150
-# Colour-blind-safe (Okabe-Ito), one colour per compared model, fixed across figures.
-SERIES_COLOURS = {
-    ("baseline", "noisy"): "#E69F00",
-    ("joint", "clean"): "#56B4E9",
-    ("joint", "noisy"): "#009E73",
-}
-SERIES_LABELS = {
-    ("baseline", "noisy"): "Baseline, trained on noise",
-    ("joint", "clean"): "Joint, trained on clean",
-    ("joint", "noisy"): "Joint, trained on noise",
-}
-MODEL_COLOURS = {"asr": "#E69F00", "ser": "#E69F00", "joint": "#009E73"}
-MODEL_LABELS = {"asr": "ASR baseline", "ser": "SER baseline", "joint": "Joint"}
-
-
-def _tick_labels() -> list[str]:
-    # "SNR 15 Noise" -> "SNR 15\nNoise": two short lines stay readable without rotation.
-    labels = []
-    for condition in TEST_CONDITIONS:
-        words = CONDITION_LABELS[condition].split(" ")
-        labels.append(
-            " ".join(words[:2]) + "\n" + " ".join(words[2:]) if len(words) > 2 else words[0]
-        )
-    return labels
-
-
-def fig2_changes(table: pd.DataFrame, task: str) -> pd.DataFrame:
-    """Change of each compared model vs the clean-trained baseline, from a Table 1 frame (%).
-
-    Returns rows (test_condition, part, train, change): for 'asr' the relative WER reduction in
-    percent, for 'ser' the accuracy difference in points; positive = better than the reference.
-    """
-    if task not in ("asr", "ser"):
-        raise ValueError(f"task must be 'asr' or 'ser', got {task!r}")
-    change = wer_relative_improvement if task == "asr" else accuracy_absolute_improvement
-    reference = table[column_name(task, "clean", "baseline")].to_numpy(dtype=float)
-    rows = []
-    for part, train in SERIES_COLOURS:
-        values = change(reference, table[column_name(task, train, part)].to_numpy(dtype=float))
-        for condition, value in zip(table["test_condition"], values, strict=True):
-            rows.append(
-                {"test_condition": condition, "part": part, "train": train, "change": value}
-            )
-    return pd.DataFrame(rows)
-
-
-def plot_fig2(
-    table: pd.DataFrame,
-    task: str,
-    title_suffix: str = "",
-    intervals: pd.DataFrame | None = None,
-    note: str = "",
-) -> Figure:
-    """Grouped bars of `fig2_changes` per test condition, with a zero line and value labels.
-
-    `intervals` (test_condition, part, train, low, high), in the bars' units, adds error bars;
-    `note`, below the axes, says what the bars and error bars are.
-    """
-    changes = fig2_changes(table, task)
-    fig = Figure(figsize=(11, 5.2), layout="constrained")
-    ax = fig.add_subplot()
-    x = np.arange(len(TEST_CONDITIONS))
-    width = 0.26
-    for i, (key, colour) in enumerate(SERIES_COLOURS.items()):
-        part, train = key
-        series = changes[(changes["part"] == part) & (changes["train"] == train)]
-        values = (
-            series.set_index("test_condition")["change"].reindex(list(TEST_CONDITIONS)).to_numpy()
-        )
-        bars = ax.bar(
-            x + (i - 1) * width,
-            values,
-            width,
-            color=colour,
-            label=SERIES_LABELS[key],
-            edgecolor="black",
-            linewidth=0.4,
-        )
-        if intervals is None:
-            ax.bar_label(bars, labels=[_bar_text(v) for v in values], fontsize=6.5, padding=2)
-        else:
-            _error_bars(ax, x + (i - 1) * width, values, intervals, part, train)
-    ax.axhline(0.0, color="black", linewidth=0.9)
-    ax.set_xticks(x, _tick_labels())
-    ax.tick_params(axis="x", labelsize=9)
-    ax.grid(axis="y", linewidth=0.4, alpha=0.6)
-    ax.set_axisbelow(True)
-    ax.margins(y=0.15)
-    # At least +/-1 unit around zero: identical models would otherwise get a 1e-17 axis.
-    low, high = ax.get_ylim()
-    ax.set_ylim(min(low, -1.0), max(high, 1.0))
-    if task == "asr":
-        ax.set_ylabel("Relative WER reduction (%)\n\u2191 better than reference")
-        title = "(a) ASR: WER relative to the clean-trained ASR baseline"
-    else:
-        ax.set_ylabel("Accuracy change (points)\n\u2191 better than reference")
-        title = "(b) SER: accuracy relative to the clean-trained SER baseline"
-    fig.suptitle(title + title_suffix, fontsize=12)
-    ax.set_xlabel("Test condition")
-    # Above the axes, so the legend never hides a bar.
-    _legend(ax, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
-    if note:
-        fig.supxlabel(note, fontsize=8)
-    return fig
-
-
-def _error_bars(ax, centres, values, intervals: pd.DataFrame, part: str, train: str) -> None:
-    """Error bars from low to high, and each bar's value beyond the end of its error bar."""
-    rows = intervals[(intervals["part"] == part) & (intervals["train"] == train)]
-    rows = rows.set_index("test_condition").reindex(list(TEST_CONDITIONS))
-    low, high = rows["low"].to_numpy(float), rows["high"].to_numpy(float)
-    ax.errorbar(centres, (low + high) / 2, (high - low) / 2, fmt="none", ecolor="black",
-                elinewidth=0.8, capsize=2)  # fmt: skip
-    for centre, value, bottom, top in zip(centres, values, low, high, strict=True):
-        if np.isfinite(value):
-            up = round(value, 1) >= 0  # a bar labelled 0.0 is labelled above
-            end = np.nanmax([value, top]) if up else np.nanmin([value, bottom])
-            ax.annotate(_bar_text(value), (centre, end), xytext=(0, 2 if up else -2),
-                        textcoords="offset points", ha="center", va="bottom" if up else "top",
-                        fontsize=6.5)  # fmt: skip
-
-
-def _legend(ax, **kwargs) -> None:
-    # A panel whose evaluations are all missing has nothing to label.
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(**kwargs)
-
-
-def _bar_text(value: float) -> str:
-    if not np.isfinite(value):
-        return ""
-    return "0.0" if round(value, 1) == 0 else f"{value:+.1f}"
 
 
 def plot_per_fold(
@@ -217,7 +88,7 @@ def plot_per_fold(
                             zorder=4,
                             label="Pooled over folds" if (j == 0 and i == 1) else None,
                         )
-            ax.set_xticks(x, _tick_labels())
+            ax.set_xticks(x, tick_labels())
             ax.tick_params(axis="x", labelsize=8)
             ax.set_xlim(-0.6, len(TEST_CONDITIONS) - 0.4)
             ax.grid(axis="y", linewidth=0.4, alpha=0.6)
@@ -229,7 +100,7 @@ def plot_per_fold(
             if col == 0:
                 better = "\u2193 better" if metric == "wer" else "\u2191 better"
                 ax.set_ylabel(f"{ylabel}, {better}")
-            _legend(ax, fontsize=7, loc="upper left")
+            legend(ax, fontsize=7, loc="upper left")
     fig.suptitle("Per-fold spread: one dot per held-out speaker" + note, fontsize=12)
     return fig
 
@@ -305,7 +176,7 @@ def plot_per_fold_gains(
                         label="Pooled (Table 1)" if (j == 0 and i == 1) else None,
                     )
         ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.set_xticks(x, _tick_labels())
+        ax.set_xticks(x, tick_labels())
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="y", linewidth=0.4, alpha=0.6)
         ax.set_axisbelow(True)
@@ -315,7 +186,7 @@ def plot_per_fold_gains(
         else:
             ax.set_title("SER: joint vs SER baseline", fontsize=10)
             ax.set_ylabel("Accuracy gain (points), \u2191 joint better")
-        _legend(ax, fontsize=7, loc="best")
+        legend(ax, fontsize=7, loc="best")
     fig.suptitle("Joint-model gain per held-out speaker (one dot per fold)" + note, fontsize=12)
     return fig
 

@@ -19,12 +19,17 @@ import numpy as np
 import pandas as pd
 
 from asrser import TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.hierarchical_bootstrap import REFERENCE
+from asrser.report.hierarchical_bootstrap import REFERENCE
 from asrser.report.table1 import (
     CONDITION_LABELS,
     TASK_BASELINE,
     TRAIN_LABELS,
     _fmt,
+    column_name,
+    rounded,
+    table1_from_metrics,
+)
+from asrser.report.table1_render import (
     _format_p,
     _header_cells,
     _latex_head,
@@ -32,10 +37,7 @@ from asrser.report.table1 import (
     _latex_tail,
     _markdown_head,
     _significant_cells,
-    column_name,
     folds_phrase,
-    rounded,
-    table1_from_metrics,
 )
 
 CELL_METRIC = {"asr": "wer", "ser": "wa"}
@@ -222,8 +224,8 @@ def write_table1_over_seeds(
     alpha: float = 0.05,
 ) -> dict[str, Path]:
     """Write table1.{csv,md,tex} and table1_vs_paper.md from `seeds.seed_summary`'s frame."""
-    from asrser.io import write_csv, write_text
-    from asrser.report.table1 import render_comparison
+    from asrser.common.io import write_csv, write_text
+    from asrser.report.table1_vs_paper import render_comparison
 
     tables_dir = Path(tables_dir)
     table, spread = table1_from_metrics(summary), spread_table(summary)

@@ -6,7 +6,7 @@ its training. A Table 1 cell is the mean over seeds of that pooled figure, shown
 across seeds (SD with an n - 1 denominator; min-max in metrics_over_seeds.csv), and an
 improvement is computed from the two means. The uncertainty of each figure and of each
 joint-vs-baseline difference comes from the hierarchical bootstrap over seeds and utterances of
-`asrser.hierarchical_bootstrap`: one bootstrap per test condition, in which every run scored on
+`asrser.report.hierarchical_bootstrap`: one bootstrap per test condition, in which every run scored on
 that condition's utterances shares the utterance draws (so differences are paired by utterance)
 and draws its own seeds (trainings of different runs are independent).
 
@@ -24,15 +24,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from asrser import MODEL_TYPES, TEST_CONDITIONS, TRAIN_CONDITIONS
-from asrser.hierarchical_bootstrap import (
-    METRICS,
-    SeedComparison,
-    Series,
-    bootstrap_series,
-    compare_series,
-    summarise_series,
-)
-from asrser.metrics import utterance_error_counts
+from asrser.common.run_names import run_name
+from asrser.evaluation.metrics import utterance_error_counts
 from asrser.report.aggregate import (
     ASR_MODELS,
     BASELINE_OF_TASK,
@@ -43,8 +36,15 @@ from asrser.report.aggregate import (
     per_fold_metrics,
     pooled_metrics,
 )
-from asrser.run_names import run_name
-from asrser.stats import holm
+from asrser.report.hierarchical_bootstrap import (
+    METRICS,
+    SeedComparison,
+    Series,
+    bootstrap_series,
+    compare_series,
+    summarise_series,
+)
+from asrser.report.stats import holm
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Generic building blocks: atomic file output, logs, configuration, names, provenance."""

@@ -1,0 +1,1 @@
+"""Scoring trained models: predictions, metrics, the text oracle, the start encoder."""

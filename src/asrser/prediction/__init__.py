@@ -1,0 +1,1 @@
+"""The asrser-predict command: a trained model on new audio files."""

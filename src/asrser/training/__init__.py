@@ -1,0 +1,1 @@
+"""Fine-tuning and pretraining: settings, the training loop, checkpoints, augmentation."""

@@ -1,0 +1,236 @@
+"""Fine-tuning: one model (asr, ser or joint) on one fold's training split, validated each epoch.
+
+AdamW with separate learning rates for the pretrained encoder and the new heads (linear warm-up,
+then linear decay), gradient clipping, bf16 autocast on CUDA (fp32 on the CPU), duration-bucketed
+batches (asrser.data.batching), time-domain SpecAugment (asrser.training.augment), the best epoch kept by the
+validation score:
+
+    asr    score = -WER
+    ser    score = accuracy
+    joint  score = accuracy - WER  (both tasks count equally: the same order as the mean of
+                                    accuracy and 1 - WER)
+
+with ties going to the lower validation loss. With `head_warmup_steps` > 0 the SER and joint
+models first fit their emotion heads on the start encoder's embeddings (asrser.training.head_warmup). The
+settings are asrser.training.settings.TrainConfig; batches are collated (and kept, or collated ahead
+in worker processes) by asrser.data.collation.
+
+The loop itself is asrser.training.trainer (determinism, resuming, non-finite losses); this module
+checks the inputs, builds the model, runs the loop and writes the model folder, the history and
+the curves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from asrser import MODEL_TYPES
+from asrser.common.config import UNUSED_TRAIN_KEYS, model_hparams
+from asrser.common.fingerprint import model_identity
+from asrser.common.io import write_csv
+from asrser.common.provenance import PROVENANCE_FILE, training_provenance
+from asrser.common.text import normalize_transcript
+from asrser.data.batching import TEXT_TASKS, AudioStore, load_utterances
+from asrser.data.collation import Split
+from asrser.runtime.device import resolve_device, set_cpu_threads
+from asrser.training.curves import plot_curves
+from asrser.training.settings import TrainConfig, TrainingError
+from asrser.training.trainer import FitResult, Trainer, seed_everything
+
+log = logging.getLogger(__name__)
+
+
+def _file_digest(path: str | Path) -> str:
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+
+
+def fit(
+    model,
+    processor,
+    train_split: Split,
+    valid_split: Split,
+    config: TrainConfig,
+    checkpoint_dir: str | Path,
+    device: torch.device,
+    fingerprint: str,
+    on_step: Callable[[int, int], None] | None = None,
+) -> FitResult:
+    """Train `model` in place (resuming from checkpoint_dir when it holds this run's checkpoint)
+    and load the best epoch's weights into it; see the module doc.
+
+    fingerprint: identifies the run (settings and data); a checkpoint of another run is discarded.
+    on_step(epoch, batch) is called after every batch (tests use it to deliver signals)."""
+    if model.task in TEXT_TASKS and not any(
+        normalize_transcript(u.transcript).split() for u in valid_split.utterances
+    ):
+        # Its WER would be NaN every epoch, never the best score: the last epoch would be kept
+        # whatever it is.
+        raise TrainingError(
+            f"validation split {valid_split.name}: no utterance has a reference word, and the "
+            f"{model.task} model's best epoch is chosen by its WER; expected transcripts in the "
+            "manifest's transcript column"
+        )
+    trainer = Trainer(
+        model,
+        processor,
+        train_split,
+        valid_split,
+        config,
+        checkpoint_dir,
+        device,
+        fingerprint,
+        on_step,
+    )
+    return trainer.run()
+
+
+def load_split(
+    manifest: str | Path, task: str, max_utterance_seconds: float | None, cache: bool, name: str
+) -> Split:
+    utterances, _ = load_utterances(manifest, task, max_utterance_seconds)
+    return Split(name=f"{name} ({manifest})", utterances=utterances, store=AudioStore(cache))
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    history: pd.DataFrame
+    best_epoch: int
+    best_score: float
+    resumed_from: tuple[int, int] | None
+
+
+def train(
+    manifest_train: str | Path,
+    manifest_valid: str | Path,
+    task: str,
+    init: str,
+    out_model_dir: str | Path,
+    history_path: str | Path,
+    curves_path: str | Path,
+    checkpoint_dir: str | Path,
+    hparams: TrainConfig | Mapping | None = None,
+    threads: int = 1,
+    device: str = "auto",
+    bert_name_or_path: str | None = None,
+    bert_finetune: bool = False,
+    max_utterance_seconds: float | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+    bert_hub_id: str | None = None,
+) -> TrainResult:
+    """Fine-tune a `task` model from the CTC encoder `init` (folder or hub id) and write the best
+    epoch's model (save_pretrained folder, with provenance.json: asrser.common.provenance), the history
+    CSV and the curves PNG. bert_hub_id: the hub id of a BERT folder filled by hand."""
+    from asrser.models.processing import check_vocabulary
+    from asrser.models.speech_model import build_model, save_model
+
+    if task not in MODEL_TYPES:
+        raise TrainingError(f"task must be one of {MODEL_TYPES}, got '{task}'")
+    if isinstance(hparams, TrainConfig):
+        config = hparams
+    else:
+        # Every key is checked, also those this model type never reads (a bad alpha is an
+        # error for the ASR baseline too, not a value it silently leaves out).
+        TrainConfig.from_dict(model_hparams(hparams, task, keep_unused=True))
+        config = TrainConfig.from_dict(model_hparams(hparams, task))
+    set_cpu_threads(threads)
+    torch_device = resolve_device(device)
+    splits = {
+        name: load_split(path, task, max_utterance_seconds, config.cache_audio, name)
+        for name, path in (("train", manifest_train), ("valid", manifest_valid))
+    }
+    fingerprint = _fingerprint(
+        task=task,
+        # The weights, not only the names: a demo encoder pretrained again in the same folder
+        # must not be overwritten by a checkpoint fine-tuned from the one before it.
+        init=model_identity(init),
+        bert=[model_identity(bert_name_or_path), bert_finetune] if task == "joint" else None,
+        config=config.to_dict(),
+        max_utterance_seconds=max_utterance_seconds,
+        train=_file_digest(manifest_train),
+        valid=_file_digest(manifest_valid),
+    )
+    seed_everything(config.seed)
+    hparams_for_model = {"alpha": config.alpha, "dropout": config.head_dropout}
+    if task == "joint":
+        hparams_for_model["bert_finetune"] = bert_finetune
+    if task in TEXT_TASKS:
+        hparams_for_model["ctc_head"] = config.ctc_head
+    model, processor = build_model(
+        task,
+        init,
+        bert_name_or_path if task == "joint" else None,
+        encoder_overrides=dict(config.encoder_overrides),
+        bert_hub_id=bert_hub_id if task == "joint" else None,
+        **hparams_for_model,
+    )
+    if task in TEXT_TASKS:
+        for name, path in (("train", manifest_train), ("valid", manifest_valid)):
+            items = splits[name].utterances
+            check_vocabulary(
+                processor,
+                [u.transcript for u in items],
+                [u.utt_id for u in items],
+                source=str(path),
+            )
+    log.info(
+        "%s from %s on %s (%d threads): %d training utterances (%.1f min), %d validation (%.1f min)",
+        task,
+        init,
+        torch_device,
+        threads,
+        len(splits["train"].utterances),
+        splits["train"].seconds / 60,
+        len(splits["valid"].utterances),
+        splits["valid"].seconds / 60,
+    )
+    result = fit(
+        model,
+        processor,
+        splits["train"],
+        splits["valid"],
+        config,
+        checkpoint_dir,
+        torch_device,
+        fingerprint,
+        on_step=on_step,
+    )
+    provenance = training_provenance(
+        task=task,
+        settings=config.to_dict(),
+        unused_keys=UNUSED_TRAIN_KEYS.get(task, ()),
+        manifests={"train": manifest_train, "valid": manifest_valid},
+        encoder=init,
+        bert=bert_name_or_path if task == "joint" else None,
+        bert_finetune=bert_finetune,
+        bert_hub_id=bert_hub_id,
+        max_utterance_seconds=max_utterance_seconds,
+        device=torch_device,
+        threads=threads,
+        best_epoch=result.best_epoch,
+        seconds=result.seconds,
+    )
+    save_model(model, processor, out_model_dir, extra_json={PROVENANCE_FILE: provenance})
+    write_csv(history_path, result.history)
+    plot_curves(result.history, curves_path, f"{task}: {Path(manifest_train).name}")
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return TrainResult(
+        model_dir=Path(out_model_dir),
+        history=result.history,
+        best_epoch=result.best_epoch,
+        best_score=result.best_score,
+        resumed_from=result.resumed_from,
+    )
+
+
+def _fingerprint(**facts) -> str:
+    return hashlib.sha1(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
