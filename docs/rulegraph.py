@@ -32,9 +32,7 @@ def canonical(dot_text: str) -> str:
     if not lines or not lines[0].startswith("digraph") or lines[-1].strip() != "}":
         raise ValueError("not the output of snakemake --rulegraph (no digraph {...} found)")
     body = lines[1:-1]
-    edges = sorted(
-        (m for m in map(_EDGE.match, body) if m), key=lambda m: (int(m[1]), int(m[2]))
-    )
+    edges = sorted((m for m in map(_EDGE.match, body) if m), key=lambda m: (int(m[1]), int(m[2])))
     others = [line for line in body if not _EDGE.match(line)]
     edge_lines = [f"\t{m[1]} -> {m[2]}" for m in edges]
     return "\n".join([lines[0], *others, *edge_lines, lines[-1]]) + "\n"
