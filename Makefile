@@ -24,7 +24,7 @@ endif
 REQUIRE_PYTHON = if ! $(PYTHON) $(USABLE) 2>/dev/null; then echo "make: no usable Python 3.11-3.13" \
 	"among $(or $(PYTHON),$(SUPPORTED_PYTHONS)); install one (with venv) or set PYTHON=..." >&2; exit 1; fi
 
-.PHONY: demo test test-fast lint bench test-cluster rehearsal check-wheels clean-results venv
+.PHONY: demo test test-fast lint bench test-cluster rehearsal check-wheels clean-results venv rulegraph
 
 $(STAMP): pyproject.toml
 	@$(REQUIRE_PYTHON)
@@ -68,6 +68,11 @@ test-cluster: $(STAMP)
 # config/paper.yaml's path, one fold at the paper's model size on the CPU (tests/rehearsal/).
 rehearsal: $(STAMP)
 	$(BIN)/python tests/rehearsal/run_rehearsal.py
+
+# The pipeline as a picture (README): `snakemake --rulegraph` of the default config, edges sorted,
+# to docs/rulegraph.dot, rendered by graphviz's dot to docs/rulegraph.svg (which records the .dot's digest).
+rulegraph: $(STAMP)
+	$(BIN)/python docs/rulegraph.py --snakemake $(BIN)/snakemake
 
 clean-results:
 	rm -rf results logs .snakemake

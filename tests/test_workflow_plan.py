@@ -311,7 +311,7 @@ def test_a_report_before_the_results_says_to_run_the_workflow_first(tmp_path):
 
 def test_a_config_file_that_is_not_yaml_is_located_with_verbose(tmp_path):
     """Snakemake reads --configfile before the Snakefile, and its message names neither the file
-    nor the line; with --verbose (docs/plan-checks.md) its traceback names both."""
+    nor the line; with --verbose (docs/configuration.md) its traceback names both."""
     bad = tmp_path / "mine.yaml"
     bad.write_text("iemocap_root: /data/IEMOCAP\nspeakers: [Ses01F, Ses01M\nmusan_root: x\n")
     result = snakemake(tmp_path, "-n", "--configfile", str(bad), check=False)

@@ -39,7 +39,7 @@ class AsrSerConfig(PreTrainedConfig):
     bert_config: PreTrainedConfig | dict | None = None
     # The BERT as configured: a hub id, "package:NAME" or a folder. For a hub model also the
     # commit it was fetched at and the folder it was loaded from, so that a frozen BERT reloads
-    # offline from there (asrser.models.text_encoder.frozen_bert_source).
+    # offline from there (asrser.models.text_encoder.bert_source).
     bert_name_or_path: str | None = None
     bert_revision: str | None = None
     bert_folder: str | None = None

@@ -154,7 +154,7 @@ def _fill_hint(name: str, revision: str | None) -> str:
     folder = Path(models_dir) / name
     return (
         f"fill {folder} (`hf download {name}{f' --revision {revision}' if revision else ''} "
-        f"--local-dir {folder}`, see docs/models.md) or set {MODELS_DIR_VARIABLE} to the folder "
+        f"--local-dir {folder}`, see docs/models-and-training.md) or set {MODELS_DIR_VARIABLE} to the folder "
         f"holding {name}"
     )
 

@@ -152,7 +152,7 @@ def fill_instructions(model: ConfiguredModel, command: str = "snakemake fetch_mo
     return (
         f"run `{command}` on a machine with internet access, or copy the model there by hand "
         f"(`hf download {model.hub_id} --revision {model.revision} --local-dir {model.path}`, "
-        "see docs/models.md)"
+        "see docs/models-and-training.md)"
     )
 
 
@@ -229,7 +229,7 @@ def _missing_offline(models: list[ConfiguredModel], command: str) -> str:
         f"that of {also}) is missing and the hub is offline (HF_HUB_OFFLINE or "
         "TRANSFORMERS_OFFLINE): run "
         f"`{command}` on a machine with internet access, or copy the models there by hand "
-        f"(`{downloads}`, see docs/models.md)"
+        f"(`{downloads}`, see docs/models-and-training.md)"
     )
 
 
