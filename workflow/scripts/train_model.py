@@ -35,7 +35,7 @@ with job_log(snakemake.log[0]):
     train(
         manifest_train=snakemake.input.train,
         manifest_valid=snakemake.input.valid,
-        task=snakemake.wildcards.model,
+        model=snakemake.wildcards.model,
         init=params.encoder,
         out_model_dir=snakemake.output.model,
         history_path=snakemake.output.history,
