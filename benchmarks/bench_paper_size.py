@@ -89,12 +89,12 @@ def paper_train_config(model: str):
     merges them), validated."""
     from snakemake.utils import update_config
 
-    from asrser.common.config import load_yaml, model_hparams
-    from asrser.training.settings import TrainConfig
+    from asrser.common.config import load_yaml
+    from asrser.training.settings import train_settings
 
     merged = load_yaml(REPO / "config" / "config.yaml")
     update_config(merged, load_yaml(REPO / "config" / "paper.yaml"))
-    return TrainConfig.from_dict(model_hparams(merged["train"], model)), merged
+    return train_settings(merged["train"], model), merged
 
 
 def moment_count(optimizer) -> int:

@@ -45,7 +45,7 @@ from asrser.runtime.hub import FETCH_RECORD
 from asrser.training.augment import AugmentConfig, Augmenter, drop_frequency_bands
 from asrser.training.optim import lr_factor
 from asrser.training.progress import running_statistics
-from asrser.training.settings import TrainConfig, TrainingError
+from asrser.training.settings import PretrainConfig, TrainConfig, TrainingError, train_settings
 from asrser.training.stop import SIGTERM_EXIT_STATUS
 from asrser.training.train import load_split, train
 from asrser.training.trainer import NonFiniteLossError
@@ -137,7 +137,7 @@ def run_training(data, encoder, out: Path, model="asr", hparams=None, **kwargs):
         out / "history.csv",
         out / "curves.png",
         out / "checkpoints",
-        hparams={**HPARAMS, **(hparams or {})},
+        settings=train_settings({**HPARAMS, **(hparams or {})}, model),
         threads=1,
         device="cpu",
         bert_name_or_path=BERT if model == "joint" else None,
@@ -574,6 +574,7 @@ KILLABLE_RUN = """
 import sys, time
 from pathlib import Path
 import torch
+from asrser.training.settings import train_settings
 from asrser.training.train import train
 
 out = Path(sys.argv[3])
@@ -582,7 +583,8 @@ def stall_after_first_epoch(epoch, step):
         (out / "first_epoch_done").touch()
         time.sleep(600)
 train(sys.argv[1], sys.argv[2], "ser", sys.argv[4], out / "model", out / "history.csv",
-      out / "curves.png", out / "checkpoints", hparams={hparams!r}, threads=1, device="cpu",
+      out / "curves.png", out / "checkpoints", settings=train_settings({hparams!r}, "ser"),
+      threads=1, device="cpu",
       on_step=stall_after_first_epoch)
 """
 
@@ -856,7 +858,7 @@ def test_cuda_without_a_gpu_is_a_clear_error(data, encoders, tmp_path):
             tmp_path / "h.csv",
             tmp_path / "c.png",
             tmp_path / "ck",
-            hparams=HPARAMS,
+            settings=train_settings(HPARAMS, "asr"),
             device="cuda",
         )
 
@@ -940,7 +942,7 @@ def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
         "encoder": {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64},
     }
     out = tmp_path / "encoder"
-    result = pretrain(corpus, out, hparams, threads=1, device="cpu")
+    result = pretrain(corpus, out, PretrainConfig.from_dict(hparams), threads=1, device="cpu")
     assert not (tmp_path / ".encoder.checkpoints").exists()
     encoder, loading = AutoModelForCTC.from_pretrained(out, output_loading_info=True)
     processor = AutoProcessor.from_pretrained(out)
@@ -1012,3 +1014,35 @@ def test_the_training_fingerprint_keeps_its_task_key(data, encoders, tmp_path, m
         run_training(data, encoders["demo"], tmp_path, model="ser")
     facts = caught.value.args[0]
     assert facts["task"] == "ser" and "model" not in facts
+
+
+def test_train_and_pretrain_refuse_raw_settings(data, encoders, tmp_path):
+    """The settings are parsed once, where a job starts: a raw config mapping is a caller's
+    mistake, named as such, not something parsed again below."""
+    from asrser.training.pretrain import pretrain
+
+    with pytest.raises(TypeError, match=r"train\(\) takes its settings parsed, as a TrainConfig"):
+        train(
+            data["train"],
+            data["valid"],
+            "asr",
+            encoders["demo"],
+            tmp_path / "m",
+            tmp_path / "h.csv",
+            tmp_path / "c.png",
+            tmp_path / "ck",
+            settings=dict(HPARAMS),
+        )
+    with pytest.raises(TypeError, match=r"pretrain\(\) takes its settings parsed.*got dict"):
+        pretrain(tmp_path / "corpus", tmp_path / "encoder", {"epochs": 1})
+    assert not (tmp_path / "m").exists() and not (tmp_path / "encoder").exists()
+
+
+def test_train_settings_check_every_key_and_drop_those_a_model_never_reads():
+    train_config = {"alpha": 0.3, "head_dropout": 0.2, "models": {"ser": {"lr_heads": 5e-3}}}
+    assert train_settings(train_config, "joint").alpha == 0.3
+    assert train_settings(train_config, "asr").alpha == TrainConfig().alpha  # never read
+    ser = train_settings(train_config, "ser")
+    assert (ser.lr_heads, ser.head_dropout, ser.alpha) == (5e-3, 0.2, TrainConfig().alpha)
+    with pytest.raises(TrainingError, match=r"'train': alpha: expected a value in \[0, 1\]"):
+        train_settings({"alpha": 7}, "asr")

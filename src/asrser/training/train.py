@@ -26,7 +26,7 @@ import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +34,7 @@ import pandas as pd
 import torch
 
 from asrser import MODEL_TYPES
-from asrser.common.config import UNUSED_TRAIN_KEYS, model_hparams
+from asrser.common.config import UNUSED_TRAIN_KEYS
 from asrser.common.fingerprint import model_identity
 from asrser.common.io import write_csv
 from asrser.common.provenance import PROVENANCE_FILE, training_provenance
@@ -118,7 +118,7 @@ def train(
     history_path: str | Path,
     curves_path: str | Path,
     checkpoint_dir: str | Path,
-    hparams: TrainConfig | Mapping | None = None,
+    settings: TrainConfig,
     threads: int = 1,
     device: str = "auto",
     bert_name_or_path: str | None = None,
@@ -129,19 +129,20 @@ def train(
 ) -> TrainResult:
     """Fine-tune a model of type `model` (asr, ser or joint) from the CTC encoder `init` (folder or hub id) and write the best
     epoch's model (save_pretrained folder, with provenance.json: asrser.common.provenance), the history
-    CSV and the curves PNG. bert_hub_id: the hub id of a BERT folder filled by hand."""
+    CSV and the curves PNG. settings: the model type's TrainConfig, parsed where the job starts
+    (asrser.training.settings.train_settings). bert_hub_id: the hub id of a BERT folder filled by hand."""
     from asrser.models.processing import check_vocabulary
     from asrser.models.speech_model import build_model, save_model
 
     if model not in MODEL_TYPES:
         raise TrainingError(f"model must be one of {MODEL_TYPES}, got '{model}'")
-    if isinstance(hparams, TrainConfig):
-        config = hparams
-    else:
-        # Every key is checked, also those this model type never reads (a bad alpha is an
-        # error for the ASR baseline too, not a value it silently leaves out).
-        TrainConfig.from_dict(model_hparams(hparams, model, keep_unused=True))
-        config = TrainConfig.from_dict(model_hparams(hparams, model))
+    if not isinstance(settings, TrainConfig):
+        raise TypeError(
+            "train() takes its settings parsed, as a TrainConfig "
+            "(asrser.training.settings.train_settings(config['train'], model)), got "
+            f"{type(settings).__name__}"
+        )
+    config = settings
     set_cpu_threads(threads)
     torch_device = resolve_device(device)
     splits = {
