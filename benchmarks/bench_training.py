@@ -95,8 +95,7 @@ def measure(args) -> dict:
     from asrser.data.collation import Split, make_batch
     from asrser.models.speech_model import build_model
     from asrser.runtime.device import resolve_device
-    from asrser.training.augment import AugmentConfig
-    from asrser.training.settings import TrainConfig
+    from asrser.training.settings import AugmentConfig, TrainConfig
     from asrser.training.train import load_split
     from asrser.training.trainer import Trainer
 

@@ -984,7 +984,6 @@ def test_a_rewritten_pretraining_corpus_does_not_resume_the_old_run():
 
 
 def test_pretraining_settings_errors_name_the_key():
-    from asrser.training.pretrain import PretrainConfig
 
     with pytest.raises(TrainingError, match=r"'pretrain.encoder': unknown keys \['layers'\]"):
         PretrainConfig.from_dict({"encoder": {"layers": 2}})
