@@ -84,17 +84,17 @@ def write_utterances(folder: Path, seconds: list[float]) -> Path:
     return manifest
 
 
-def paper_train_config(task: str):
-    """config/paper.yaml's training settings for `task` (over config/config.yaml, as Snakemake
+def paper_train_config(model: str):
+    """config/paper.yaml's training settings for `model` (over config/config.yaml, as Snakemake
     merges them), validated."""
     from snakemake.utils import update_config
 
-    from asrser.common.config import load_yaml, model_hparams
-    from asrser.training.settings import TrainConfig
+    from asrser.common.config import load_yaml
+    from asrser.training.settings import train_settings
 
     merged = load_yaml(REPO / "config" / "config.yaml")
     update_config(merged, load_yaml(REPO / "config" / "paper.yaml"))
-    return TrainConfig.from_dict(model_hparams(merged["train"], task)), merged
+    return train_settings(merged["train"], model), merged
 
 
 def moment_count(optimizer) -> int:
@@ -115,26 +115,26 @@ def measure(args) -> dict:
     transformers_logging.disable_progress_bar()
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    config, merged = paper_train_config(args.task)
-    split = load_split(args.manifest, args.task, None, cache=True, name="bench")
+    config, merged = paper_train_config(args.model)
+    split = load_split(args.manifest, args.model, None, cache=True, name="bench")
     torch.manual_seed(0)
-    hparams = {"ctc_head": config.ctc_head} if args.task != "ser" else {}
+    hparams = {"ctc_head": config.ctc_head} if args.model != "ser" else {}
     model, processor = build_model(
-        args.task,
+        args.model,
         args.encoder,
-        args.bert if args.task == "joint" else None,
+        args.bert if args.model == "joint" else None,
         encoder_overrides=dict(config.encoder_overrides),
-        bert_finetune=bool(merged["bert"]["finetune"]) if args.task == "joint" else False,
+        bert_finetune=bool(merged["bert"]["finetune"]) if args.model == "joint" else False,
         **hparams,
     )
     result = {
-        "task": args.task,
+        "model": args.model,
         "layers": model.config.encoder_config.num_hidden_layers,
         "augment": config.augment.enabled,
         "steps": [],
     }
     scratch = Path(args.scratch)
-    checkpoints = scratch / f"checkpoints_{args.task}_{result['layers']}"
+    checkpoints = scratch / f"checkpoints_{args.model}_{result['layers']}"
     trainer = Trainer(model, processor, split, split, config, checkpoints, device, "bench")
     result["rss_model_bytes"] = rss_now_bytes()
     for index, utterance in enumerate(split.utterances):  # shortest first (the manifest's order)
@@ -151,7 +151,7 @@ def measure(args) -> dict:
             {"seconds": utterance.duration, "step_s": seconds, "peak_bytes": peak}
         )
     if trainer.progress.epoch_totals["skipped"]:
-        raise SystemExit(f"{args.task}: a non-finite step; the figures would not be a step's")
+        raise SystemExit(f"{args.model}: a non-finite step; the figures would not be a step's")
     if not args.disk:
         return result
 
@@ -176,7 +176,7 @@ def measure(args) -> dict:
     result["best_is_latest"] = files()
     trainer._save(best=False)  # then a resume point after it, the best epoch an older one
     result["best_is_older"] = files()
-    saved = save_model(model, processor, scratch / f"model_{args.task}")
+    saved = save_model(model, processor, scratch / f"model_{args.model}")
     result["model_folder_bytes"] = folder_bytes(saved)
     return result
 
@@ -185,9 +185,9 @@ def gb(value: float) -> str:
     return f"{value / GB:.2f}"
 
 
-def run_child(task: str, manifest: Path, encoder: Path, bert: Path, args, scratch, disk: bool):
+def run_child(model: str, manifest: Path, encoder: Path, bert: Path, args, scratch, disk: bool):
     child = [
-        sys.executable, __file__, "--task", task, "--manifest", str(manifest),
+        sys.executable, __file__, "--model", model, "--manifest", str(manifest),
         "--encoder", str(encoder), "--bert", str(bert), "--device", args.device,
         "--threads", str(args.threads), "--scratch", str(scratch),
     ]  # fmt: skip
@@ -196,7 +196,7 @@ def run_child(task: str, manifest: Path, encoder: Path, bert: Path, args, scratc
     done = subprocess.run(child, capture_output=True, text=True)
     if done.returncode:
         print(done.stderr[-3000:], file=sys.stderr)
-        raise SystemExit(f"{task}: benchmark failed")
+        raise SystemExit(f"{model}: benchmark failed")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -206,7 +206,7 @@ def peak_at(result: dict, seconds: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="+", default=list(MODEL_TYPES), choices=MODEL_TYPES)
+    parser.add_argument("--models", nargs="+", default=list(MODEL_TYPES), choices=MODEL_TYPES)
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
@@ -231,14 +231,14 @@ def main() -> None:
         "--tiny", action="store_true", help="shrunk architectures (checks that this runs)"
     )
     # Internal: one model type in a child process.
-    parser.add_argument("--task", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--manifest", help=argparse.SUPPRESS)
     parser.add_argument("--encoder", help=argparse.SUPPRESS)
     parser.add_argument("--bert", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
     parser.add_argument("--disk", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.task:
+    if args.model:
         print(json.dumps(measure(args)))
         return
 
@@ -269,22 +269,22 @@ def main() -> None:
         )
         predicted = training_sizes(str(encoder), str(bert), bool(merged["bert"]["finetune"]))
         results = {
-            task: run_child(task, manifest, encoder, bert, args, scratch, disk=True)
-            for task in args.tasks
+            model: run_child(model, manifest, encoder, bert, args, scratch, disk=True)
+            for model in args.models
         }
 
         print("\nDisk per training job (GB; pred.: asrser.runtime.disk from the parameter counts)")
         print(
-            f"{'task':6} {'params M':>9} {'trained M':>9} {'weights':>8} {'pred.':>6} "
+            f"{'model':6} {'params M':>9} {'trained M':>9} {'weights':>8} {'pred.':>6} "
             f"{'resume.pt':>9} {'pred.':>6} {'job, best=latest':>16} {'job, best older':>15} "
             f"{'peak pred.':>10} {'model folder':>12}"
         )
-        for task, r in results.items():
-            p = predicted[task]
+        for model, r in results.items():
+            p = predicted[model]
             latest, older = r["best_is_latest"], r["best_is_older"]
             weights = max(v for k, v in latest.items() if k.startswith("weights-"))
             print(
-                f"{task:6} {p.parameters / 1e6:9.1f} {p.trainable / 1e6:9.1f} {gb(weights):>8} "
+                f"{model:6} {p.parameters / 1e6:9.1f} {p.trainable / 1e6:9.1f} {gb(weights):>8} "
                 f"{gb(p.weights_bytes):>6} {gb(latest['resume.pt']):>9} "
                 f"{gb(p.optimizer_bytes):>6} {gb(sum(latest.values())):>16} "
                 f"{gb(sum(older.values())):>15} {gb(p.peak_checkpoint_bytes):>10} "
@@ -303,12 +303,12 @@ def main() -> None:
         unit = "max CUDA memory allocated" if args.device == "cuda" else "peak RSS, fp32"
         print(f"\nTraining step on one utterance, {depth} layers ({unit}, GB; step time in s)")
         header = " ".join(f"{s:>5.0f} s{'':>9}" for s in lengths)
-        print(f"{'task':6} {'before steps':>12} {header}")
-        for task, r in results.items():
+        print(f"{'model':6} {'before steps':>12} {header}")
+        for model, r in results.items():
             steps = " ".join(
                 f"{gb(step['peak_bytes']):>6} ({step['step_s']:5.1f})" for step in r["steps"]
             )
-            print(f"{task:6} {gb(r['rss_model_bytes']):>12} {steps}")
+            print(f"{model:6} {gb(r['rss_model_bytes']):>12} {steps}")
 
         if args.extrapolate:
             extra_lengths = [2.0, *sorted(args.extrapolate_seconds)]
@@ -319,9 +319,9 @@ def main() -> None:
                 shallow = create_paper_encoder(
                     scratch / f"encoder{layers}", **{**shrink, "num_hidden_layers": layers}
                 )
-                for task in args.tasks:
-                    measured[task, layers] = run_child(
-                        task, extra_manifest, shallow, bert, args, scratch, disk=False
+                for model in args.models:
+                    measured[model, layers] = run_child(
+                        model, extra_manifest, shallow, bert, args, scratch, disk=False
                     )
                 shutil.rmtree(shallow)
             low, high = sorted(args.extrapolate)
@@ -330,24 +330,24 @@ def main() -> None:
                 f"brackets the {depth}-layer measurement where the table above has it)"
             )
             print(
-                f"{'task':6} "
+                f"{'model':6} "
                 + " ".join(
                     f"{s:>5.0f} s: {low:>2}, {high:>2} -> {depth}{'':>9}" for s in extra_lengths[1:]
                 )
             )
-            for task in args.tasks:
+            for model in args.models:
                 cells = []
                 for length in extra_lengths[1:]:
-                    a = peak_at(measured[task, low], length)
-                    b = peak_at(measured[task, high], length)
+                    a = peak_at(measured[model, low], length)
+                    b = peak_at(measured[model, high], length)
                     full = b + (b - a) / (high - low) * (depth - high)
-                    check = results[task]["steps"]
+                    check = results[model]["steps"]
                     found = [s["peak_bytes"] for s in check if s["seconds"] == length]
                     cells.append(
                         f"{gb(a):>5}, {gb(b):>5} -> {gb(full):>5}"
                         + (f" ({gb(found[0])})" if found else f"{'':>7}")
                     )
-                print(f"{task:6} " + " ".join(cells))
+                print(f"{model:6} " + " ".join(cells))
 
         print(
             "Steps run shortest first, each a batch of its own as under the paper config's "

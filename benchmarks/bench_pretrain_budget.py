@@ -60,6 +60,7 @@ def main() -> None:
     from asrser.evaluation.start_encoder import score_start_encoder
     from asrser.synthesis import write_pretrain_corpus
     from asrser.training.pretrain import pretrain
+    from asrser.training.settings import PretrainConfig
 
     logging.basicConfig(level=logging.WARNING)
     config = yaml.safe_load(Path(args.config).read_text())
@@ -89,7 +90,7 @@ def main() -> None:
             result = pretrain(
                 corpus,
                 folder / "encoder",
-                {**config["pretrain"], "max_steps": steps},
+                PretrainConfig.from_dict({**config["pretrain"], "max_steps": steps}),
                 threads=args.threads,
                 device="cpu",
                 checkpoint_dir=folder / "checkpoints",

@@ -223,7 +223,9 @@ def main() -> None:
     print("SNR dB  cutting     segments  utterances split  merged  WER    emotion accuracy")
     for (snr, name), texts in hypotheses.items():
         wer = word_error_counts(references, texts).wer if any(texts) else math.nan
-        accuracy = correct_emotions[snr, name] / emotions if model.task != "asr" else math.nan
+        accuracy = (
+            correct_emotions[snr, name] / emotions if model.config.model != "asr" else math.nan
+        )
         print(
             f"{snr:>6s}  {name:10s}  {segments[snr, name]:8d}  "
             f"{split_utterances[snr, name]:16d}  {merged_utterances[snr, name]:6d}  "

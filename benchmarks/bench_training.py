@@ -95,8 +95,7 @@ def measure(args) -> dict:
     from asrser.data.collation import Split, make_batch
     from asrser.models.speech_model import build_model
     from asrser.runtime.device import resolve_device
-    from asrser.training.augment import AugmentConfig
-    from asrser.training.settings import TrainConfig
+    from asrser.training.settings import AugmentConfig, TrainConfig
     from asrser.training.train import load_split
     from asrser.training.trainer import Trainer
 
@@ -109,10 +108,10 @@ def measure(args) -> dict:
         augment=AugmentConfig(enabled=args.augment),
         cache_audio=True,
     )
-    split: Split = load_split(args.manifest, args.task, None, cache=True, name="bench")
+    split: Split = load_split(args.manifest, args.model, None, cache=True, name="bench")
     torch.manual_seed(0)
     model, processor = build_model(
-        args.task, args.encoder, args.bert if args.task == "joint" else None
+        args.model, args.encoder, args.bert if args.model == "joint" else None
     )
     with tempfile.TemporaryDirectory() as scratch:
         trainer = Trainer(model, processor, split, split, config, scratch, device, "bench")
@@ -142,7 +141,7 @@ def measure(args) -> dict:
         generator = torch.Generator().manual_seed(0)
         started = time.perf_counter()
         for indices in timed:
-            make_batch(split, indices, processor, args.task, trainer.augmenter, generator)
+            make_batch(split, indices, processor, args.model, trainer.augmenter, generator)
         data_seconds = time.perf_counter() - started
     totals = trainer.progress.epoch_totals
     peak_mb = (
@@ -151,7 +150,7 @@ def measure(args) -> dict:
         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     )
     return {
-        "task": args.task,
+        "model": args.model,
         "device": str(device),
         "threads": args.threads,
         "steps": len(timed),
@@ -186,7 +185,7 @@ def main() -> None:
         help="wav2vec2-large-lv60 and bert-base architectures with random weights, built here "
         "(no download) instead of --encoder and --bert",
     )
-    parser.add_argument("--tasks", nargs="+", default=list(MODEL_TYPES), choices=MODEL_TYPES)
+    parser.add_argument("--models", nargs="+", default=list(MODEL_TYPES), choices=MODEL_TYPES)
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-batch-seconds", type=float, default=32.0)
@@ -195,12 +194,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--no-augment", dest="augment", action="store_false")
     # Internal: one model type in a child process.
-    parser.add_argument("--task", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--manifest", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.paper_architecture and args.encoder:
         parser.error("--paper-architecture replaces --encoder and --bert: give one or the other")
-    if args.task:
+    if args.model:
         print(json.dumps(measure(args)))
         return
 
@@ -225,13 +224,13 @@ def main() -> None:
             f"{args.max_batch_seconds} padded s, augmentation {'on' if args.augment else 'off'}"
         )
         header = (
-            f"{'task':6} {'params M':>8} {'step s':>7} {'data %':>6} {'audio s/s':>9} "
+            f"{'model':6} {'params M':>8} {'step s':>7} {'data %':>6} {'audio s/s':>9} "
             f"{'batch s':>7} {'waste':>6} {'waste*':>6} {'peak MB':>8}"
         )
         print(header)
-        for task in args.tasks:
+        for model in args.models:
             child = [
-                sys.executable, __file__, "--task", task, "--manifest", str(manifest),
+                sys.executable, __file__, "--model", model, "--manifest", str(manifest),
                 "--encoder", encoder, "--bert", bert, "--device", args.device,
                 "--threads", str(args.threads), "--max-batch-seconds", str(args.max_batch_seconds),
                 "--warmup", str(args.warmup), "--steps", str(args.steps),
@@ -241,10 +240,10 @@ def main() -> None:
             done = subprocess.run(child, capture_output=True, text=True)
             if done.returncode:
                 print(done.stderr[-3000:], file=sys.stderr)
-                raise SystemExit(f"{task}: benchmark failed")
+                raise SystemExit(f"{model}: benchmark failed")
             r = json.loads(done.stdout.strip().splitlines()[-1])
             print(
-                f"{task:6} {r['parameters_m']:8.2f} {r['step_s']:7.3f} {100 * r['data_share']:6.1f} "
+                f"{model:6} {r['parameters_m']:8.2f} {r['step_s']:7.3f} {100 * r['data_share']:6.1f} "
                 f"{r['audio_s_per_s']:9.1f} {r['padded_s_per_batch']:7.1f} "
                 f"{r['padding_waste_sampler']:6.3f} {r['padding_waste_features']:6.3f} "
                 f"{r['peak_mb']:8.0f}"

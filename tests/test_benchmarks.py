@@ -24,7 +24,7 @@ SMALLEST = {
         *("--utterances", "200", "--dialogs", "10", "--unread", "1", "--musan-files", "30"),
         *("--repeats", "1", "--no-plan"),
     ],
-    "bench_paper_size.py": ["--tiny", "--tasks", "joint", "--seconds", "3", "--threads", "1"],
+    "bench_paper_size.py": ["--tiny", "--models", "joint", "--seconds", "3", "--threads", "1"],
     # These two measure the finished demo (minutes of work): only their arguments are parsed.
     "bench_pretrain_budget.py": ["--help"],
     "bench_segmentation.py": ["--help"],

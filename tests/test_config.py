@@ -308,9 +308,7 @@ def test_schema_documents_every_training_hyper_parameter():
     from dataclasses import fields
 
     from asrser.common.config import load_yaml
-    from asrser.training.augment import AugmentConfig
-    from asrser.training.pretrain import EncoderShape
-    from asrser.training.settings import TrainConfig
+    from asrser.training.settings import AugmentConfig, EncoderShape, TrainConfig
 
     schema = load_yaml()
     hparams = schema["$defs"]["hparams"]["properties"]

@@ -32,11 +32,11 @@ def encoders(tmp_path_factory) -> dict[str, str]:
     return {"demo": str(demo), "wav2vec2": str(create_tiny_wav2vec2(root / "wav2vec2"))}
 
 
-def _after_one_step(task: str, encoder: str, bert_finetune: bool):
+def _after_one_step(model_type: str, encoder: str, bert_finetune: bool):
     """A model and its AdamW after one step (AdamW creates its moments at the first step)."""
     torch.manual_seed(0)
     model, processor = build_model(
-        task, encoder, BERT if task == "joint" else None, bert_finetune=bert_finetune
+        model_type, encoder, BERT if model_type == "joint" else None, bert_finetune=bert_finetune
     )
     rng = np.random.default_rng(0)
     waves = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (16000, 12000)]
@@ -55,31 +55,31 @@ def test_sizes_from_the_config_match_the_files_the_trainer_writes(
 ):
     sizes = training_sizes(encoders[kind], BERT, bert_finetune)
     assert set(sizes) == set(MODEL_TYPES)
-    for task in MODEL_TYPES:
-        size = sizes[task]
-        model, processor, optimizer = _after_one_step(task, encoders[kind], bert_finetune)
+    for model_type in MODEL_TYPES:
+        size = sizes[model_type]
+        model, processor, optimizer = _after_one_step(model_type, encoders[kind], bert_finetune)
         state = model.checkpoint_state_dict()
-        assert size.parameters == sum(t.numel() for t in state.values()), task
+        assert size.parameters == sum(t.numel() for t in state.values()), model_type
         stepped = sum(p.numel() for p in optimizer.state)  # parameters with AdamW moments
         # At most: trainable parameters that get no gradient have none (the mask embedding on
         # an unmasked step, a fine-tuned BERT's unused pooler).
         unused = model.config.encoder_config.hidden_size
-        if task == "joint" and bert_finetune:
+        if model_type == "joint" and bert_finetune:
             unused += sum(p.numel() for p in model.text_encoder.bert.pooler.parameters())
         assert stepped <= size.trainable <= stepped + unused
 
-        folder = CheckpointFolder(tmp_path / task, "run")
+        folder = CheckpointFolder(tmp_path / model_type, "run")
         folder.save({"epoch": 0}, state, optimizer.state_dict(), best=True)
-        weights = (tmp_path / task / folder.weights_name).stat().st_size
-        resume = (tmp_path / task / "resume.pt").stat().st_size
-        assert size.weights_bytes <= weights <= size.weights_bytes + OVERHEAD_BYTES, task
+        weights = (tmp_path / model_type / folder.weights_name).stat().st_size
+        resume = (tmp_path / model_type / "resume.pt").stat().st_size
+        assert size.weights_bytes <= weights <= size.weights_bytes + OVERHEAD_BYTES, model_type
         assert size.optimizer_bytes * 0.9 <= resume <= size.optimizer_bytes + OVERHEAD_BYTES
-        assert sorted(p.name for p in (tmp_path / task).iterdir()) == [
+        assert sorted(p.name for p in (tmp_path / model_type).iterdir()) == [
             "resume.pt",
             folder.weights_name,
         ]
         # The trained model's folder holds one weights file's worth (a frozen BERT left out).
-        saved = save_model(model, processor, tmp_path / f"{task}_model")
+        saved = save_model(model, processor, tmp_path / f"{model_type}_model")
         safetensors = (saved / "model.safetensors").stat().st_size
         assert size.weights_bytes <= safetensors <= size.weights_bytes + OVERHEAD_BYTES
         assert folder_bytes(saved) <= size.model_folder_bytes + OVERHEAD_BYTES

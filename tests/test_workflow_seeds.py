@@ -153,3 +153,21 @@ def test_the_alpha_sweep_is_not_part_of_the_default_target(tmp_path):
     jobs = planned_jobs(tmp_path, *TEST)
     assert "alpha_sweep" not in jobs and "evaluate_fold_sweep" not in jobs
     assert jobs["train_model"] == 60
+
+
+def test_a_runs_params_parse_to_the_settings_its_config_gives():
+    """One route: the settings train_model.py parses from the rule's params.hparams (what
+    rules/common.smk's train_hparams returns: run_hparams over model_hparams) equal those parsed
+    from the config itself, but for the run's seed and alpha."""
+    from asrser.training.settings import train_settings
+
+    shipped = validate_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+    for model in ("asr", "ser", "joint"):
+        from_config = train_settings(shipped["train"], model)
+        params = run_hparams(model_hparams(shipped["train"], model), 0, None)
+        assert train_settings(params, model) == from_config
+        seeded = train_settings(run_hparams(model_hparams(shipped["train"], model), 2, None), model)
+        assert seeded.seed == from_config.seed + 2
+        assert seeded.to_dict() == {**from_config.to_dict(), "seed": from_config.seed + 2}
+    params = run_hparams(model_hparams(shipped["train"], "joint"), 0, 0.5)
+    assert train_settings(params, "joint").alpha == 0.5

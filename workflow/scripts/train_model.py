@@ -21,12 +21,15 @@ from transformers.utils import logging as transformers_logging  # noqa: E402
 
 from asrser.common.logs import job_log  # noqa: E402
 from asrser.runtime.checkpoint_root import job_checkpoint_dir  # noqa: E402
+from asrser.training.settings import train_settings  # noqa: E402
 from asrser.training.train import train  # noqa: E402
 
 transformers_logging.disable_progress_bar()  # "Loading weights" bars would swamp the log
 params = snakemake.params
 wildcards = snakemake.wildcards
 with job_log(snakemake.log[0]):
+    # Parsed here, once: train() and everything below take the typed settings.
+    settings = train_settings(params.hparams, wildcards.model)
     checkpoint_dir = job_checkpoint_dir(
         snakemake.config["checkpoint_root"],
         f"{wildcards.model}-{wildcards.train}{wildcards.run_tag}",
@@ -35,13 +38,13 @@ with job_log(snakemake.log[0]):
     train(
         manifest_train=snakemake.input.train,
         manifest_valid=snakemake.input.valid,
-        task=snakemake.wildcards.model,
+        model=snakemake.wildcards.model,
         init=params.encoder,
         out_model_dir=snakemake.output.model,
         history_path=snakemake.output.history,
         curves_path=snakemake.output.curves,
         checkpoint_dir=checkpoint_dir,
-        hparams=params.hparams,
+        settings=settings,
         threads=snakemake.threads,
         device=params.device,
         bert_name_or_path=params.bert.get("name_or_path"),

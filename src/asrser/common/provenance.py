@@ -122,7 +122,7 @@ def manifest_digest(path: str | os.PathLike) -> dict:
 
 def training_provenance(
     *,
-    task: str,
+    model: str,
     settings: dict,
     unused_keys: tuple[str, ...],
     manifests: dict[str, str | os.PathLike],
@@ -141,14 +141,14 @@ def training_provenance(
     as in config.json)."""
     return {
         "format": PROVENANCE_FORMAT,
-        "model_type": task,
+        "model_type": model,
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": {key: None if key in unused_keys else value for key, value in settings.items()},
         "max_utterance_seconds": max_utterance_seconds,
-        "bert_settings": {"finetune": bert_finetune} if task == "joint" else None,
+        "bert_settings": {"finetune": bert_finetune} if model == "joint" else None,
         "data": {name: manifest_digest(path) for name, path in manifests.items()},
         "encoder": model_provenance(encoder),
-        "bert": model_provenance(bert, hub_id=bert_hub_id) if task == "joint" else None,
+        "bert": model_provenance(bert, hub_id=bert_hub_id) if model == "joint" else None,
         "device": {**device_description(device), "threads": threads},
         "best_epoch": best_epoch,
         "training_seconds": round(seconds, 1),

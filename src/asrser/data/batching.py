@@ -1,7 +1,7 @@
 """Training data: utterances from a manifest CSV, their audio, and duration-bucketed batches.
 
 Long utterances: an utterance over `max_utterance_seconds` would make one batch (and its
-activations) arbitrarily large, the classic out-of-memory crash hours into a run. For the SER task
+activations) arbitrarily large, the classic out-of-memory crash hours into a run. For the SER model
 it is split into equal chunks under the cap that keep the emotion label (emotion is a property of
 the whole turn); for the text tasks (asr, joint) it is skipped, because its transcript cannot be
 split at the matching points. Both are counted and logged.
@@ -31,12 +31,12 @@ from asrser.data.audio import read_audio
 
 log = logging.getLogger(__name__)
 
-TEXT_TASKS = ("asr", "joint")
-EMOTION_TASKS = ("ser", "joint")
+TEXT_MODELS = ("asr", "joint")
+EMOTION_MODELS = ("ser", "joint")
 
 
 class ManifestError(ValueError):
-    """A manifest is missing, empty or lacks what the task needs."""
+    """A manifest is missing, empty or lacks what the model needs."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class LongUtterances:
         parts = []
         if self.skipped:
             parts.append(
-                f"skipped {len(self.skipped)} (text task; e.g. {', '.join(self.skipped[:3])})"
+                f"skipped {len(self.skipped)} (text model; e.g. {', '.join(self.skipped[:3])})"
             )
         if self.split:
             chunks = sum(self.split.values())
@@ -83,20 +83,20 @@ def _resolve_audio(path: str, manifest_dir: Path) -> str:
     return str(candidate) if candidate.exists() else path
 
 
-def read_manifest(path: str | Path, task: str) -> pd.DataFrame:
-    """The manifest CSV, checked for the columns and values `task` needs (errors name the file)."""
+def read_manifest(path: str | Path, model: str) -> pd.DataFrame:
+    """The manifest CSV, checked for the columns and values `model` needs (errors name the file)."""
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"manifest '{path}' does not exist")
     frame = pd.read_csv(path, keep_default_na=False, dtype={"utt_id": str})
     needed = {"utt_id", "audio_path", "duration"}
-    if task in TEXT_TASKS:
+    if model in TEXT_MODELS:
         needed.add("transcript")
-    if task in EMOTION_TASKS:
+    if model in EMOTION_MODELS:
         needed.add("emotion")
     missing = sorted(needed - set(frame.columns))
     if missing:
-        raise ManifestError(f"manifest '{path}' lacks columns {missing} needed for task '{task}'")
+        raise ManifestError(f"manifest '{path}' lacks columns {missing} needed for model '{model}'")
     if frame.empty:
         raise ManifestError(f"manifest '{path}' has no utterances")
     durations = pd.to_numeric(frame["duration"], errors="coerce")
@@ -106,7 +106,7 @@ def read_manifest(path: str | Path, task: str) -> pd.DataFrame:
             f"manifest '{path}': {len(bad)} utterance(s) without a positive duration, e.g. {bad[:5]}"
         )
     frame["duration"] = durations.astype(float)
-    if task in EMOTION_TASKS:
+    if model in EMOTION_MODELS:
         unknown = sorted(set(frame["emotion"]) - set(EMOTIONS))
         if unknown:
             raise ManifestError(
@@ -119,10 +119,10 @@ def read_manifest(path: str | Path, task: str) -> pd.DataFrame:
 
 
 def load_utterances(
-    path: str | Path, task: str, max_utterance_seconds: float | None = None
+    path: str | Path, model: str, max_utterance_seconds: float | None = None
 ) -> tuple[list[Utterance], LongUtterances]:
     """Utterances of a manifest, long ones split (ser) or skipped (asr, joint); see module doc."""
-    frame = read_manifest(path, task)
+    frame = read_manifest(path, model)
     folder = Path(path).parent
     report = LongUtterances(max_utterance_seconds)
     utterances: list[Utterance] = []
@@ -135,7 +135,7 @@ def load_utterances(
         duration = float(row.duration)
         if max_utterance_seconds is None or duration <= max_utterance_seconds:
             utterances.append(Utterance(utt_id=str(row.utt_id), duration=duration, **common))
-        elif task in TEXT_TASKS:
+        elif model in TEXT_MODELS:
             report.skipped.append(str(row.utt_id))
         else:
             pieces = math.ceil(duration / max_utterance_seconds)

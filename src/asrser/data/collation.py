@@ -9,7 +9,7 @@ import pickle
 import signal
 from dataclasses import dataclass, field, replace
 
-from asrser.data.batching import EMOTION_TASKS, TEXT_TASKS, AudioStore, Utterance
+from asrser.data.batching import EMOTION_MODELS, TEXT_MODELS, AudioStore, Utterance
 from asrser.runtime.device import set_cpu_threads
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Split:
 
 
 def make_batch(
-    split: Split, indices, processor, task: str, augmenter=None, generator=None, keep: bool = True
+    split: Split, indices, processor, model: str, augmenter=None, generator=None, keep: bool = True
 ):
     """Collate the utterances at `indices` (augmented when an augmenter is given). keep=False:
     do not keep an unaugmented batch for reuse (training will not ask for it again)."""
@@ -55,8 +55,8 @@ def make_batch(
         waveforms = augmenter(waveforms, generator)
     batch = collate(
         waveforms,
-        [u.transcript for u in items] if task in TEXT_TASKS else None,
-        [u.emotion for u in items] if task in EMOTION_TASKS else None,
+        [u.transcript for u in items] if model in TEXT_MODELS else None,
+        [u.emotion for u in items] if model in EMOTION_MODELS else None,
         [u.utt_id for u in items],
         processor,
     )
@@ -72,22 +72,22 @@ def padded_fraction(batch) -> tuple[int, int]:
     return int(mask.numel()) - real, real
 
 
-_WORKER_STATE: tuple | None = None  # (split, processor, task) in a collate worker process
+_WORKER_STATE: tuple | None = None  # (split, processor, model) in a collate worker process
 
 
-def _start_collate_worker(split: Split, processor, task: str) -> None:
+def _start_collate_worker(split: Split, processor, model: str) -> None:
     """Initialiser of a collate worker (forked): one thread, and audio never kept (the worker
     returns each batch and keeps nothing). Slurm's SIGTERM ends it; Ctrl-C is the parent's."""
     global _WORKER_STATE
     set_cpu_threads(1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_STATE = (replace(split, store=AudioStore(cache=False), batches={}), processor, task)
+    _WORKER_STATE = (replace(split, store=AudioStore(cache=False), batches={}), processor, model)
 
 
 def _collate_in_worker(indices: list[int]) -> bytes:
-    split, processor, task = _WORKER_STATE
-    batch = make_batch(split, indices, processor, task, keep=False)
+    split, processor, model = _WORKER_STATE
+    batch = make_batch(split, indices, processor, model, keep=False)
     # Plain pickle copies the tensors; torch's multiprocessing pickler would share them through
     # a file descriptor each, and the cache keeps a whole epoch of batches.
     return pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
@@ -104,7 +104,7 @@ class BatchPrefetcher:
 
     AHEAD = 8
 
-    def __init__(self, split: Split, processor, task: str, batches, workers: int):
+    def __init__(self, split: Split, processor, model: str, batches, workers: int):
         self.split, self.batches = split, batches
         self.pending: dict[int, object] = {}
         self.next_submit = 0
@@ -117,7 +117,7 @@ class BatchPrefetcher:
                 workers,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_start_collate_worker,
-                initargs=(split, processor, task),
+                initargs=(split, processor, model),
             )
             log.info("collating %d batches in %d worker process(es)", missing, workers)
 

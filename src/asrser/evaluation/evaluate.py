@@ -114,14 +114,14 @@ def predict_manifest(
     return frame
 
 
-def score(predictions: pd.DataFrame, task: str) -> dict:
+def score(predictions: pd.DataFrame, model: str) -> dict:
     """Metrics of one evaluation (the pooled Table 1 figures are computed by the report stage)."""
     metrics: dict = {"n_utts": len(predictions)}
-    if task in ("asr", "joint"):
+    if model in ("asr", "joint"):
         metrics["wer"] = pooled_wer(
             predictions["ref_transcript"].tolist(), predictions["hyp_transcript"].tolist()
         )
-    if task in ("ser", "joint"):
+    if model in ("ser", "joint"):
         scores = ser_scores(
             predictions["ref_emotion"].tolist(), predictions["pred_emotion"].tolist()
         )
@@ -163,7 +163,11 @@ def evaluate_model(
     loaded = time.time()
     startup_s = loaded - (process_started if process_started is not None else load_started)
     log.info(
-        "loaded %s (%s) on %s in %.2f s", model_dir, model.task, torch_device, loaded - load_started
+        "loaded %s (%s) on %s in %.2f s",
+        model_dir,
+        model.config.model,
+        torch_device,
+        loaded - load_started,
     )
     for index, condition in enumerate(conditions):
         context = on_condition(index) if on_condition is not None else contextlib.nullcontext()
@@ -177,11 +181,11 @@ def evaluate_model(
             inference_s = time.perf_counter() - started
             predictions.insert(2, "fold", fold)
             predictions = predictions[list(PREDICTION_COLUMNS)]
-            metrics = score(predictions, model.task)
+            metrics = score(predictions, model.config.model)
             audio_s = float(manifest["duration"].sum())
             metrics.update(
                 model_dir=str(model_dir),
-                task=model.task,
+                model=model.config.model,
                 condition=condition,
                 fold=fold,
                 device=str(torch_device),

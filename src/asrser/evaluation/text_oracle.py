@@ -61,8 +61,10 @@ def text_oracle(
     rows = []
     for run in runs:
         model, processor = load_model(run["joint_model"], device=torch_device)
-        if model.task != "joint":
-            raise ValueError(f"'{run['joint_model']}' is a {model.task} model, expected joint")
+        if model.config.model != "joint":
+            raise ValueError(
+                f"'{run['joint_model']}' is a {model.config.model} model, expected joint"
+            )
         manifest = pd.read_csv(run["manifest"], keep_default_na=False)
         oracle = predict_manifest(
             model, processor, manifest, torch_device, max_batch_seconds, joint_reads_references=True

@@ -18,7 +18,7 @@ CTC_HEADS = ("reuse", "new")
 
 @strict
 class AsrSerConfig(PreTrainedConfig):
-    """task: "asr" (encoder + CTC), "ser" (encoder + mean pooling + MLP) or "joint" (both, with
+    """model: the model type, "asr" (encoder + CTC), "ser" (encoder + mean pooling + MLP) or "joint" (both, with
     BERT on the ASR hypotheses); alpha weighs the joint loss alpha*CE + (1-alpha)*CTC; dropout is
     the emotion heads'."""
 
@@ -28,7 +28,7 @@ class AsrSerConfig(PreTrainedConfig):
         "bert_config": SubConfigSpec(config_class=AutoConfig, model_type="bert", optional=True),
     }
 
-    task: str = "joint"
+    model: str = "joint"  # the model type (written as `task` before; still read)
     encoder_config: PreTrainedConfig | dict | None = None
     encoder_name_or_path: str | None = None
     # The encoder's feature extractor wants its attention mask passed (lv60-style and
@@ -59,23 +59,26 @@ class AsrSerConfig(PreTrainedConfig):
     ctc_head: str = "reuse"
 
     def __post_init__(self, **kwargs):
+        # A config.json written before the model type was named `model` holds it as `task`.
+        if "task" in kwargs:
+            self.model = kwargs.pop("task")
         self.emotions = list(self.emotions)
         self.id2label = dict(enumerate(self.emotions))
         self.label2id = {name: index for index, name in enumerate(self.emotions)}
         super().__post_init__(**kwargs)
 
     def validate_architecture(self):
-        if self.task not in MODEL_TYPES:
-            raise ValueError(f"task must be one of {MODEL_TYPES}, got '{self.task}'")
-        if self.task == "joint" and self.alpha is None:
+        if self.model not in MODEL_TYPES:
+            raise ValueError(f"model must be one of {MODEL_TYPES}, got '{self.model}'")
+        if self.model == "joint" and self.alpha is None:
             raise ValueError("the joint model needs alpha")
         if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must lie in [0, 1], got {self.alpha}")
-        if self.task != "asr" and self.dropout is None:
-            raise ValueError(f"the {self.task} model's heads need a dropout")
+        if self.model != "asr" and self.dropout is None:
+            raise ValueError(f"the {self.model} model's heads need a dropout")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
         if self.ctc_head not in CTC_HEADS:
             raise ValueError(f"ctc_head must be one of {CTC_HEADS}, got {self.ctc_head!r}")
-        if self.task == "joint" and not self.bert_name_or_path:
+        if self.model == "joint" and not self.bert_name_or_path:
             raise ValueError("the joint model needs bert_name_or_path")

@@ -76,7 +76,7 @@ HPARAMS = (
 
 @dataclass
 class AsrSerOutput:
-    loss: Tensor | None = None  # the task's training loss (None without targets)
+    loss: Tensor | None = None  # the model type's training loss (None without targets)
     ctc_loss: Tensor | None = None
     ser_loss: Tensor | None = None
     ctc_logits: Tensor | None = None  # (B, T, V), asr and joint
@@ -120,9 +120,9 @@ class AsrSerModel(PreTrainedModel):
         n_classes = len(config.emotions)
 
         self.text_encoder = None
-        if config.task == "ser":
+        if config.model == "ser":
             self.ser_head = SerHead(encoder_size, config.ser_hidden_size, n_classes, config.dropout)
-        elif config.task == "joint":
+        elif config.model == "joint":
             if config.bert_config is None:
                 raise ValueError("the joint model's config has no bert_config")
             sizes = (config.fusion_size, config.fusion_ff_size, config.dropout)
@@ -145,14 +145,10 @@ class AsrSerModel(PreTrainedModel):
         self._freeze_unused_and_frozen_parts()
 
     # ----------------------------------------------------------------------------------- setup
-    @property
-    def task(self) -> str:
-        return self.config.task
-
     def _freeze_unused_and_frozen_parts(self) -> None:
         if self.config.freeze_feature_encoder and hasattr(self.encoder, "freeze_feature_encoder"):
             self.encoder.freeze_feature_encoder()  # wav2vec2's conv stack (absent in w2v-BERT)
-        if self.task == "ser":
+        if self.config.model == "ser":
             self.encoder.lm_head.requires_grad_(False)  # the SER baseline has no CTC branch
 
     def attach_text_encoder(self, text_encoder: SentenceEncoder) -> None:
@@ -186,7 +182,7 @@ class AsrSerModel(PreTrainedModel):
         model = super().from_pretrained(*args, **kwargs)
         # Loading replaces the parameters, so requires_grad=False set in __init__ is lost.
         model._freeze_unused_and_frozen_parts()
-        if model.task == "joint" and model.text_encoder is None:
+        if model.config.model == "joint" and model.text_encoder is None:
             model.load_text_encoder()
         return model
 
@@ -201,7 +197,7 @@ class AsrSerModel(PreTrainedModel):
         missing = set(result.missing_keys) - set(self._keys_to_ignore_on_save or ())
         if missing or result.unexpected_keys:
             raise KeyError(
-                f"checkpoint does not fit this {self.task} model: missing {sorted(missing)[:5]}, "
+                f"checkpoint does not fit this {self.config.model} model: missing {sorted(missing)[:5]}, "
                 f"unexpected {sorted(result.unexpected_keys)[:5]}"
             )
 
@@ -211,7 +207,7 @@ class AsrSerModel(PreTrainedModel):
         layers, and a CTC head initialised afresh, ctc_head "new"). Frozen parts (conv feature
         encoder, frozen BERT, SER's unused CTC head) are left out."""
         pretrained = list(self.encoder.parameters())
-        if self.config.ctc_head == "new" and self.task != "ser":
+        if self.config.ctc_head == "new" and self.config.model != "ser":
             fresh = {id(p) for p in self.encoder.lm_head.parameters()}
             pretrained = [p for p in pretrained if id(p) not in fresh]
         if self.text_encoder is not None and self.config.bert_finetune:
@@ -240,20 +236,20 @@ class AsrSerModel(PreTrainedModel):
         logits (always for joint, which needs them; default for asr: only in eval mode).
         texts: what the joint model's BERT reads instead of its own hypotheses (an analysis of
         how much the transcripts' errors cost, e.g. with the reference transcripts)."""
-        task = self.task
+        model = self.config.model
         hidden, output_lengths = self.encode(batch)
         out = AsrSerOutput(output_lengths=output_lengths)
 
-        if task in ("asr", "joint"):
+        if model in ("asr", "joint"):
             out.ctc_logits = self.encoder.lm_head(self.encoder.dropout(hidden))
             if batch.labels is not None:
                 out.ctc_loss = ctc_loss(
                     out.ctc_logits, output_lengths, batch.labels, self.vocabulary.blank_id
                 )
-            if task == "joint" or (decode if decode is not None else not self.training):
+            if model == "joint" or (decode if decode is not None else not self.training):
                 out.hypotheses = greedy_decode(out.ctc_logits, output_lengths, self.vocabulary)
 
-        if task in ("ser", "joint"):
+        if model in ("ser", "joint"):
             if texts is not None and len(texts) != len(batch):
                 raise ValueError(f"{len(texts)} texts for a batch of {len(batch)}")
             pooled, linguistic = self.emotion_inputs(
@@ -264,9 +260,9 @@ class AsrSerModel(PreTrainedModel):
             if batch.emotions is not None:
                 out.ser_loss = functional.cross_entropy(out.emotion_logits.float(), batch.emotions)
 
-        if task == "asr":
+        if model == "asr":
             out.loss = out.ctc_loss
-        elif task == "ser":
+        elif model == "ser":
             out.loss = out.ser_loss
         elif out.ctc_loss is not None and out.ser_loss is not None:
             alpha = self.config.alpha
@@ -280,7 +276,7 @@ class AsrSerModel(PreTrainedModel):
         joint, the BERT embedding of `texts` (the model's hypotheses in training and testing)."""
         frames = torch.arange(hidden.shape[1], device=hidden.device)
         pooled = masked_mean(hidden, frames.unsqueeze(0) < output_lengths.unsqueeze(1))
-        if self.task != "joint":
+        if self.config.model != "joint":
             return pooled, None
         if self.text_encoder is None:
             raise RuntimeError("joint model without its BERT: call load_text_encoder()")
@@ -290,16 +286,16 @@ class AsrSerModel(PreTrainedModel):
 
     def classify_emotion(self, pooled: Tensor, linguistic: Tensor | None = None) -> Tensor:
         """Emotion logits (B, n_emotions) from emotion_inputs' embeddings."""
-        if self.task == "ser":
+        if self.config.model == "ser":
             return self.ser_head(pooled)
         fused = torch.cat([self.acoustic_block(pooled), self.linguistic_block(linguistic)], dim=-1)
         return self.classifier(fused)
 
     def emotion_head_modules(self) -> list[nn.Module]:
         """The layers on top of emotion_inputs (empty for asr)."""
-        if self.task == "ser":
+        if self.config.model == "ser":
             return [self.ser_head]
-        if self.task == "joint":
+        if self.config.model == "joint":
             return [self.acoustic_block, self.linguistic_block, self.classifier]
         return []
 
@@ -361,18 +357,18 @@ def _check_processor_matches(processor, vocab_size: int, where: str) -> None:
 
 
 # HPARAMS that only some model types use; the others record None (see the module doc).
-TASK_HPARAMS = {"alpha": ("joint",), "dropout": ("ser", "joint")}
+MODEL_HPARAMS = {"alpha": ("joint",), "dropout": ("ser", "joint")}
 
 
 def build_model(
-    task: str,
+    model: str,
     encoder_name_or_path: str,
     bert_name_or_path: str | None = None,
     encoder_overrides: dict | None = None,
     bert_hub_id: str | None = None,
     **hparams,
 ) -> tuple[AsrSerModel, object]:
-    """A new model for `task` around the pretrained CTC encoder (and, for joint, the BERT).
+    """A new model of type `model` (asr, ser or joint) around the pretrained CTC encoder (and, for joint, the BERT).
 
     encoder_overrides: encoder config values to change on load (e.g. mask_time_prob, layerdrop).
     bert_hub_id: the hub id of a BERT folder filled by hand (a fetched one records its own), kept
@@ -381,8 +377,8 @@ def build_model(
     joint) initialises the encoder's lm_head afresh (torch's default initialisation of a linear
     layer, drawn from torch's global generator). Returns (model, processor) with the model in
     training mode."""
-    if task not in MODEL_TYPES:
-        raise ValueError(f"task must be one of {MODEL_TYPES}, got '{task}'")
+    if model not in MODEL_TYPES:
+        raise ValueError(f"model must be one of {MODEL_TYPES}, got '{model}'")
     unknown = sorted(set(hparams) - set(HPARAMS))
     if unknown:
         raise TypeError(f"unknown model hyper-parameters {unknown}; expected some of {HPARAMS}")
@@ -390,13 +386,13 @@ def build_model(
     processor = load_processor(resolve_pretrained(str(encoder_name_or_path)))
     _check_processor_matches(processor, encoder.config.vocab_size, encoder_name_or_path)
 
-    for name, tasks in TASK_HPARAMS.items():
-        if task not in tasks:
+    for name, models in MODEL_HPARAMS.items():
+        if model not in models:
             hparams[name] = None
     text_encoder = None
     bert_config = None
     origin = {}
-    if task == "joint":
+    if model == "joint":
         if not bert_name_or_path:
             raise ValueError(
                 "the joint model needs bert_name_or_path (config key 'bert.name_or_path')"
@@ -411,7 +407,7 @@ def build_model(
         origin = bert_origin(bert_name_or_path, bert_hub_id)
 
     config = AsrSerConfig(
-        task=task,
+        model=model,
         encoder_config=encoder.config,
         # Else the new config's default (None) would be pushed down onto the encoder's config.
         attn_implementation=encoder.config._attn_implementation,
@@ -424,12 +420,12 @@ def build_model(
         **origin,
         **hparams,
     )
-    model = AsrSerModel(config, encoder=encoder, text_encoder=text_encoder)
-    if config.ctc_head == "new" and task != "ser":
+    built = AsrSerModel(config, encoder=encoder, text_encoder=text_encoder)
+    if config.ctc_head == "new" and model != "ser":
         # SpeechBrain's CTC recipes train a fresh output layer on top of the encoder.
-        model.encoder.lm_head.reset_parameters()
-    model.train()
-    return model, processor
+        built.encoder.lm_head.reset_parameters()
+    built.train()
+    return built, processor
 
 
 def _encoder_name(name_or_path: str) -> str:

@@ -252,7 +252,7 @@ def _predict_group(
     before the run: a corrupt stream, so it is named at the end and the others go on); and each
     decoded file's stamp as it was before decoding (a recording still being written is then
     seen as changed by a resumed run)."""
-    from asrser.data.batching import TEXT_TASKS
+    from asrser.data.batching import TEXT_MODELS
     from asrser.evaluation.evaluate import predict_waveforms
 
     rows, segments, failed, stamps, soundless = [], [], {}, {}, []
@@ -300,7 +300,7 @@ def _predict_group(
         desc=desc,
     )
     frame = pd.DataFrame(rows)
-    if model.task in TEXT_TASKS:
+    if model.config.model in TEXT_MODELS:
         frame["transcript"] = transcripts
     if probs is not None:
         emotions = list(model.config.emotions)
@@ -312,9 +312,9 @@ def _predict_group(
 
 def _prediction_columns(model) -> list[str]:
     """The columns a model's predictions add after the segment's (see the module doc)."""
-    from asrser.data.batching import TEXT_TASKS
+    from asrser.data.batching import TEXT_MODELS
 
-    columns = ["transcript"] if model.task in TEXT_TASKS else []
-    if model.task != "asr":
+    columns = ["transcript"] if model.config.model in TEXT_MODELS else []
+    if model.config.model != "asr":
         columns += ["emotion", *(f"prob_{emotion}" for emotion in model.config.emotions)]
     return columns

@@ -36,7 +36,7 @@ OVERHEAD_BYTES = 2**20
 class TrainingSizes:
     """Disk of one training job of one model type, in bytes."""
 
-    task: str
+    model: str
     parameters: int  # in the saved weights (buffers included; a frozen BERT left out)
     trainable: int  # with AdamW moments (at most: one never given a gradient has none)
     weights_bytes: int  # one weights file; also the model folder's model.safetensors
@@ -81,8 +81,8 @@ def _state_bytes(state: dict[str, torch.Tensor]) -> int:
     )
 
 
-def meta_model(task: str, encoder: str, bert: str | None = None, bert_finetune: bool = False):
-    """The `task` model around the encoder (and BERT) in these folders, built on the meta
+def meta_model(model: str, encoder: str, bert: str | None = None, bert_finetune: bool = False):
+    """The model of type `model` (asr, ser or joint) around the encoder (and BERT) in these folders, built on the meta
     device: the trainer's architecture and freezing, without weights."""
     from transformers import AutoConfig, AutoModelForCTC
 
@@ -94,20 +94,20 @@ def meta_model(task: str, encoder: str, bert: str | None = None, bert_finetune: 
     encoder_folder = _resolve_folder(encoder, "encoder")
     tokenizer = load_processor(str(encoder_folder)).tokenizer
     bert_config = None
-    if task == "joint":
+    if model == "joint":
         if bert is None:
             raise ValueError("the joint model's size needs its BERT folder")
         bert_config = AutoConfig.from_pretrained(_resolve_folder(bert, "BERT")).to_dict()
     with torch.device("meta"):
         ctc_encoder = AutoModelForCTC.from_config(AutoConfig.from_pretrained(encoder_folder))
         config = AsrSerConfig(
-            task=task,
+            model=model,
             encoder_config=ctc_encoder.config,
             encoder_name_or_path=str(encoder),
             ctc_vocabulary=CTCVocabulary.from_tokenizer(tokenizer).to_dict(),
             bert_config=bert_config,
-            bert_name_or_path=bert if task == "joint" else None,
-            bert_finetune=bert_finetune and task == "joint",
+            bert_name_or_path=bert if model == "joint" else None,
+            bert_finetune=bert_finetune and model == "joint",
         )
         return AsrSerModel(config, encoder=ctc_encoder)
 
@@ -118,12 +118,12 @@ def training_sizes(
     """TrainingSizes of the three model types, for an encoder and BERT given as local folders
     (or "package:NAME"); see the module doc."""
     sizes = {}
-    for task in MODEL_TYPES:
-        model = meta_model(task, encoder, bert, bert_finetune)
-        state = model.checkpoint_state_dict()
-        trainable = sum(p.numel() for group in model.parameter_groups().values() for p in group)
-        sizes[task] = TrainingSizes(
-            task=task,
+    for model in MODEL_TYPES:
+        built = meta_model(model, encoder, bert, bert_finetune)
+        state = built.checkpoint_state_dict()
+        trainable = sum(p.numel() for group in built.parameter_groups().values() for p in group)
+        sizes[model] = TrainingSizes(
+            model=model,
             parameters=sum(t.numel() for t in state.values()),
             trainable=trainable,
             weights_bytes=_state_bytes(state),

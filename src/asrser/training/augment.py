@@ -18,68 +18,16 @@ in, so an augmented batch is a function of its seed (training derives one per st
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torchaudio.functional as AF
 
 from asrser.common.tensors import aligned
+from asrser.training.settings import AugmentConfig
 
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    enabled: bool = True
-    speeds: tuple[int, ...] = (95, 100, 105)  # percent of the original speed
-    speed_prob: float = 1.0
-    drop_freq_prob: float = 1.0
-    drop_freq_count: tuple[int, int] = (0, 3)  # inclusive range of bands per utterance
-    drop_freq_range: tuple[float, float] = (0.0, 1.0)  # band centres, fraction of Nyquist
-    drop_freq_width: float = 0.05  # band width, fraction of Nyquist (400 Hz at 16 kHz)
-    drop_chunk_prob: float = 1.0
-    drop_chunk_count: tuple[int, int] = (0, 5)  # inclusive range of chunks per utterance
-    drop_chunk_length: tuple[int, int] = (1000, 2000)  # samples, inclusive range
-
-    @classmethod
-    def from_dict(cls, values: Mapping | None, key: str = "augment") -> AugmentConfig:
-        """Build from a config mapping; a ValueError names `key.field` on unknown/bad values."""
-        values = dict(values or {})
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(
-                f"config key '{key}': unknown keys {unknown}; expected some of {sorted(known)}"
-            )
-        converted = {
-            name: tuple(value) if isinstance(value, list) else value
-            for name, value in values.items()
-        }
-        config = cls(**converted)
-        config.check(key)
-        return config
-
-    def check(self, key: str = "augment") -> None:
-        problems = []
-        if not self.speeds or any(not 50 <= int(s) <= 200 for s in self.speeds):
-            problems.append(f"speeds: expected percentages in 50..200, got {self.speeds}")
-        for name in ("speed_prob", "drop_freq_prob", "drop_chunk_prob", "drop_freq_width"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                problems.append(f"{name}: expected a value in [0, 1], got {getattr(self, name)}")
-        for name in ("drop_freq_count", "drop_chunk_count", "drop_chunk_length"):
-            low, high = getattr(self, name)
-            if not 0 <= low <= high:
-                problems.append(f"{name}: expected [low, high] with 0 <= low <= high")
-        low, high = self.drop_freq_range
-        if not 0.0 <= low <= high <= 1.0:
-            problems.append("drop_freq_range: expected [low, high] within [0, 1]")
-        if problems:
-            raise ValueError(f"config key '{key}': " + "; ".join(problems))
-
-    @property
-    def max_length_factor(self) -> float:
-        """Longest output / input length (the slowest speed): batch caps account for it."""
-        return 100.0 / min(self.speeds) if self.enabled else 1.0
+__all__ = ["AugmentConfig", "Augmenter"]
 
 
 def _uniform_int(low: int, high: int, generator: torch.Generator) -> int:

@@ -107,7 +107,7 @@ def warm_up_heads(
     step's training loss and the heads' training accuracy afterwards (dropout off)."""
     heads = model.emotion_head_modules()
     if not heads:
-        raise ValueError(f"the {model.task} model has no emotion head to warm up")
+        raise ValueError(f"the {model.config.model} model has no emotion head to warm up")
     normalizations = [
         m for head in heads for m in head.modules() if isinstance(m, GlobalNormalization)
     ]

@@ -17,8 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,111 +29,10 @@ from asrser.data.batching import AudioStore, load_utterances, read_manifest
 from asrser.data.collation import Split
 from asrser.runtime.device import resolve_device, set_cpu_threads
 from asrser.training.curves import plot_curves
-from asrser.training.settings import TrainConfig, TrainingError
+from asrser.training.settings import PretrainConfig, TrainingError
 from asrser.training.train import fit
 
 log = logging.getLogger(__name__)
-
-# Defaults of the config key `pretrain` that differ from `train`'s, chosen by held-out WER per
-# unit of compute on this 2-core machine: a fresh model takes a higher learning rate (3e-3 was
-# worse); 16-second batches learn faster per audio second than 32-second ones; without time
-# masking the CTC plateau ends sooner. A step budget rather than a time budget, so that a busy
-# machine gets the same encoder, only later.
-PRETRAIN_DEFAULTS = {
-    "max_minutes": None,
-    "max_steps": 4200,
-    "epochs": 1000,
-    "max_batch_seconds": 16.0,
-    "lr_encoder": 2e-3,
-    "warmup_fraction": 0.06,
-    "final_lr_fraction": 0.02,
-    "augment": {"enabled": False},
-    # The first epoch's log-mel features (~50 s of the demo's 5.5 min on one core) are computed
-    # in a second process: the step's second torch thread gained only ~5 %.
-    "collate_workers": 1,
-    # Masking off by the switch, not by mask_time_prob 0: the encoder then keeps its mask
-    # embedding (untrained here, fine-tuning trains it), so that the saved weights are complete.
-    "encoder_overrides": {"apply_spec_augment": False},
-}
-
-
-POSITION_EMBEDDINGS = ("rotary", "relative_key", "relative")
-
-
-@dataclass(frozen=True)
-class EncoderShape:
-    """Architecture of the fresh demo encoder (config key pretrain.encoder)."""
-
-    hidden_size: int = 144
-    num_layers: int = 3
-    num_heads: int = 4
-    # Feed-forward width: 288 learns as well per step as 576 and steps ~20 % faster.
-    intermediate_size: int = 288
-    conv_kernel_size: int = 15
-    frame_stack: int = 3  # 10-ms log-mel frames stacked per encoder frame
-    position_embeddings_type: str = "rotary"  # or relative_key, relative (transformers' names)
-    mask_time_prob: float = 0.05  # time masking of the saved encoder (in fine-tuning)
-
-    @classmethod
-    def from_dict(cls, values: Mapping | None, key: str) -> EncoderShape:
-        values = dict(values or {})
-        known = {f.name: f.default for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise TrainingError(
-                f"config key '{key}': unknown keys {unknown}; expected {sorted(known)}"
-            )
-        for name, value in values.items():
-            if name == "position_embeddings_type":
-                if value not in POSITION_EMBEDDINGS:
-                    raise TrainingError(
-                        f"config key '{key}.{name}': expected one of {list(POSITION_EMBEDDINGS)}, "
-                        f"got {value!r}"
-                    )
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise TrainingError(f"config key '{key}.{name}': expected a non-negative number")
-            if isinstance(known[name], int) and not isinstance(value, int):
-                raise TrainingError(f"config key '{key}.{name}': expected an integer")
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    train: TrainConfig
-    encoder: EncoderShape
-    valid_speaker_fraction: float = 0.1
-
-    @classmethod
-    def from_dict(cls, values: Mapping | None, key: str = "pretrain") -> PretrainConfig:
-        values = dict(values or {})
-        fraction = values.pop("valid_speaker_fraction", 0.1)
-        if (
-            isinstance(fraction, bool)
-            or not isinstance(fraction, int | float)
-            or not 0 < fraction < 1
-        ):
-            raise TrainingError(
-                f"config key '{key}.valid_speaker_fraction': expected a number in (0, 1), got {fraction!r}"
-            )
-        encoder = EncoderShape.from_dict(values.pop("encoder", None), f"{key}.encoder")
-        # Mappings merged key by key: pretrain.encoder_overrides {layerdrop: 0.1} must not turn
-        # the default's apply_spec_augment: false back on, nor augment {speed_prob: 0.5} enable it.
-        merged = {
-            name: {**PRETRAIN_DEFAULTS[name], **value}
-            if isinstance(value, Mapping) and isinstance(PRETRAIN_DEFAULTS.get(name), Mapping)
-            else value
-            for name, value in values.items()
-        }
-        train = TrainConfig.from_dict({**PRETRAIN_DEFAULTS, **merged}, key=key)
-        return cls(train=train, encoder=encoder, valid_speaker_fraction=float(fraction))
-
-    def to_dict(self) -> dict:
-        return {
-            **self.train.to_dict(),
-            "encoder": asdict(self.encoder),
-            "valid_speaker_fraction": self.valid_speaker_fraction,
-        }
 
 
 def held_out_speakers(speakers, fraction: float, seed: int) -> list[str]:
@@ -160,7 +58,7 @@ class PretrainResult:
 def pretrain(
     corpus_dir: str | Path,
     out_dir: str | Path,
-    hparams: PretrainConfig | Mapping | None = None,
+    settings: PretrainConfig,
     threads: int = 2,
     device: str = "auto",
     checkpoint_dir: str | Path | None = None,
@@ -173,7 +71,13 @@ def pretrain(
     from asrser.models.processing import check_vocabulary
     from asrser.models.speech_model import build_model
 
-    config = hparams if isinstance(hparams, PretrainConfig) else PretrainConfig.from_dict(hparams)
+    if not isinstance(settings, PretrainConfig):
+        raise TypeError(
+            "pretrain() takes its settings parsed, as a PretrainConfig "
+            "(asrser.training.settings.PretrainConfig.from_dict(config['pretrain'])), got "
+            f"{type(settings).__name__}"
+        )
+    config = settings
     out_dir = Path(out_dir)
     if checkpoint_dir is None:
         checkpoint_dir = out_dir.parent / f".{out_dir.name}.checkpoints"

@@ -26,7 +26,7 @@ import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +34,12 @@ import pandas as pd
 import torch
 
 from asrser import MODEL_TYPES
-from asrser.common.config import UNUSED_TRAIN_KEYS, model_hparams
+from asrser.common.config import UNUSED_TRAIN_KEYS
 from asrser.common.fingerprint import model_identity
 from asrser.common.io import write_csv
 from asrser.common.provenance import PROVENANCE_FILE, training_provenance
 from asrser.common.text import normalize_transcript
-from asrser.data.batching import TEXT_TASKS, AudioStore, load_utterances
+from asrser.data.batching import TEXT_MODELS, AudioStore, load_utterances
 from asrser.data.collation import Split
 from asrser.runtime.device import resolve_device, set_cpu_threads
 from asrser.training.curves import plot_curves
@@ -69,14 +69,14 @@ def fit(
 
     fingerprint: identifies the run (settings and data); a checkpoint of another run is discarded.
     on_step(epoch, batch) is called after every batch (tests use it to deliver signals)."""
-    if model.task in TEXT_TASKS and not any(
+    if model.config.model in TEXT_MODELS and not any(
         normalize_transcript(u.transcript).split() for u in valid_split.utterances
     ):
         # Its WER would be NaN every epoch, never the best score: the last epoch would be kept
         # whatever it is.
         raise TrainingError(
             f"validation split {valid_split.name}: no utterance has a reference word, and the "
-            f"{model.task} model's best epoch is chosen by its WER; expected transcripts in the "
+            f"{model.config.model} model's best epoch is chosen by its WER; expected transcripts in the "
             "manifest's transcript column"
         )
     trainer = Trainer(
@@ -94,9 +94,9 @@ def fit(
 
 
 def load_split(
-    manifest: str | Path, task: str, max_utterance_seconds: float | None, cache: bool, name: str
+    manifest: str | Path, model: str, max_utterance_seconds: float | None, cache: bool, name: str
 ) -> Split:
-    utterances, _ = load_utterances(manifest, task, max_utterance_seconds)
+    utterances, _ = load_utterances(manifest, model, max_utterance_seconds)
     return Split(name=f"{name} ({manifest})", utterances=utterances, store=AudioStore(cache))
 
 
@@ -112,13 +112,13 @@ class TrainResult:
 def train(
     manifest_train: str | Path,
     manifest_valid: str | Path,
-    task: str,
+    model: str,
     init: str,
     out_model_dir: str | Path,
     history_path: str | Path,
     curves_path: str | Path,
     checkpoint_dir: str | Path,
-    hparams: TrainConfig | Mapping | None = None,
+    settings: TrainConfig,
     threads: int = 1,
     device: str = "auto",
     bert_name_or_path: str | None = None,
@@ -127,33 +127,36 @@ def train(
     on_step: Callable[[int, int], None] | None = None,
     bert_hub_id: str | None = None,
 ) -> TrainResult:
-    """Fine-tune a `task` model from the CTC encoder `init` (folder or hub id) and write the best
+    """Fine-tune a model of type `model` (asr, ser or joint) from the CTC encoder `init` (folder or hub id) and write the best
     epoch's model (save_pretrained folder, with provenance.json: asrser.common.provenance), the history
-    CSV and the curves PNG. bert_hub_id: the hub id of a BERT folder filled by hand."""
+    CSV and the curves PNG. settings: the model type's TrainConfig, parsed where the job starts
+    (asrser.training.settings.train_settings). bert_hub_id: the hub id of a BERT folder filled by hand."""
     from asrser.models.processing import check_vocabulary
     from asrser.models.speech_model import build_model, save_model
 
-    if task not in MODEL_TYPES:
-        raise TrainingError(f"task must be one of {MODEL_TYPES}, got '{task}'")
-    if isinstance(hparams, TrainConfig):
-        config = hparams
-    else:
-        # Every key is checked, also those this model type never reads (a bad alpha is an
-        # error for the ASR baseline too, not a value it silently leaves out).
-        TrainConfig.from_dict(model_hparams(hparams, task, keep_unused=True))
-        config = TrainConfig.from_dict(model_hparams(hparams, task))
+    if model not in MODEL_TYPES:
+        raise TrainingError(f"model must be one of {MODEL_TYPES}, got '{model}'")
+    if not isinstance(settings, TrainConfig):
+        raise TypeError(
+            "train() takes its settings parsed, as a TrainConfig "
+            "(asrser.training.settings.train_settings(config['train'], model)), got "
+            f"{type(settings).__name__}"
+        )
+    config = settings
     set_cpu_threads(threads)
     torch_device = resolve_device(device)
     splits = {
-        name: load_split(path, task, max_utterance_seconds, config.cache_audio, name)
+        name: load_split(path, model, max_utterance_seconds, config.cache_audio, name)
         for name, path in (("train", manifest_train), ("valid", manifest_valid))
     }
     fingerprint = _fingerprint(
-        task=task,
+        # Serialized as `task`, the model type's former name: renaming the key would change every
+        # fingerprint and make the resume points written before look like another run's.
+        task=model,
         # The weights, not only the names: a demo encoder pretrained again in the same folder
         # must not be overwritten by a checkpoint fine-tuned from the one before it.
         init=model_identity(init),
-        bert=[model_identity(bert_name_or_path), bert_finetune] if task == "joint" else None,
+        bert=[model_identity(bert_name_or_path), bert_finetune] if model == "joint" else None,
         config=config.to_dict(),
         max_utterance_seconds=max_utterance_seconds,
         train=_file_digest(manifest_train),
@@ -161,19 +164,19 @@ def train(
     )
     seed_everything(config.seed)
     hparams_for_model = {"alpha": config.alpha, "dropout": config.head_dropout}
-    if task == "joint":
+    if model == "joint":
         hparams_for_model["bert_finetune"] = bert_finetune
-    if task in TEXT_TASKS:
+    if model in TEXT_MODELS:
         hparams_for_model["ctc_head"] = config.ctc_head
-    model, processor = build_model(
-        task,
+    built, processor = build_model(
+        model,
         init,
-        bert_name_or_path if task == "joint" else None,
+        bert_name_or_path if model == "joint" else None,
         encoder_overrides=dict(config.encoder_overrides),
-        bert_hub_id=bert_hub_id if task == "joint" else None,
+        bert_hub_id=bert_hub_id if model == "joint" else None,
         **hparams_for_model,
     )
-    if task in TEXT_TASKS:
+    if model in TEXT_MODELS:
         for name, path in (("train", manifest_train), ("valid", manifest_valid)):
             items = splits[name].utterances
             check_vocabulary(
@@ -184,7 +187,7 @@ def train(
             )
     log.info(
         "%s from %s on %s (%d threads): %d training utterances (%.1f min), %d validation (%.1f min)",
-        task,
+        model,
         init,
         torch_device,
         threads,
@@ -194,7 +197,7 @@ def train(
         splits["valid"].seconds / 60,
     )
     result = fit(
-        model,
+        built,
         processor,
         splits["train"],
         splits["valid"],
@@ -205,12 +208,12 @@ def train(
         on_step=on_step,
     )
     provenance = training_provenance(
-        task=task,
+        model=model,
         settings=config.to_dict(),
-        unused_keys=UNUSED_TRAIN_KEYS.get(task, ()),
+        unused_keys=UNUSED_TRAIN_KEYS.get(model, ()),
         manifests={"train": manifest_train, "valid": manifest_valid},
         encoder=init,
-        bert=bert_name_or_path if task == "joint" else None,
+        bert=bert_name_or_path if model == "joint" else None,
         bert_finetune=bert_finetune,
         bert_hub_id=bert_hub_id,
         max_utterance_seconds=max_utterance_seconds,
@@ -219,9 +222,9 @@ def train(
         best_epoch=result.best_epoch,
         seconds=result.seconds,
     )
-    save_model(model, processor, out_model_dir, extra_json={PROVENANCE_FILE: provenance})
+    save_model(built, processor, out_model_dir, extra_json={PROVENANCE_FILE: provenance})
     write_csv(history_path, result.history)
-    plot_curves(result.history, curves_path, f"{task}: {Path(manifest_train).name}")
+    plot_curves(result.history, curves_path, f"{model}: {Path(manifest_train).name}")
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return TrainResult(
         model_dir=Path(out_model_dir),

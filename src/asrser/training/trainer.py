@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from asrser.data.batching import EMOTION_TASKS, DurationBatchSampler
+from asrser.data.batching import EMOTION_MODELS, DurationBatchSampler
 from asrser.data.collation import BatchPrefetcher, Split, make_batch, padded_fraction
 from asrser.runtime.device import autocast
 from asrser.training.augment import Augmenter
@@ -95,7 +95,7 @@ class Trainer:
         self.model, self.processor, self.config = model, processor, config
         self.train_split, self.valid_split = train_split, valid_split
         self.device, self.fingerprint, self.on_step = device, fingerprint, on_step
-        self.task = model.task
+        self.model_type = model.config.model
         checkpoint_dir = Path(checkpoint_dir)
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoints = CheckpointFolder(checkpoint_dir, fingerprint)
@@ -176,7 +176,11 @@ class Trainer:
     # -------------------------------------------------------------------------------- loop
     def run(self) -> FitResult:
         resumed_from = self._restore()
-        if resumed_from is None and self.config.head_warmup_steps and self.task in EMOTION_TASKS:
+        if (
+            resumed_from is None
+            and self.config.head_warmup_steps
+            and self.model_type in EMOTION_MODELS
+        ):
             self._warm_up_heads()
         stop = StopRequest()
         with stop.installed():
@@ -209,7 +213,11 @@ class Trainer:
         # Epoch 1's batches: without augmentation their collated features are kept for epoch 1.
         batches = (
             make_batch(
-                self.train_split, indices, self.processor, self.task, keep=self.augmenter is None
+                self.train_split,
+                indices,
+                self.processor,
+                self.model_type,
+                keep=self.augmenter is None,
             )
             for indices in self.sampler.batches(0)
         )
@@ -244,7 +252,7 @@ class Trainer:
         bar = tqdm(
             total=len(batches),
             initial=progress.step,
-            desc=f"{self.task} epoch {progress.epoch + 1}/{self.config.epochs}",
+            desc=f"{self.model_type} epoch {progress.epoch + 1}/{self.config.epochs}",
             unit="batch",
             mininterval=5,
         )
@@ -274,7 +282,7 @@ class Trainer:
         # Only unaugmented batches are kept for reuse, so only they can be collated ahead.
         keeps = self.augmenter is None and self.train_split.store.cache
         workers = self.config.collate_workers if keeps else 0
-        return BatchPrefetcher(self.train_split, self.processor, self.task, batches, workers)
+        return BatchPrefetcher(self.train_split, self.processor, self.model_type, batches, workers)
 
     def _progress_fraction(self) -> float:
         """Where the learning-rate schedule stands: by batches, or by time under a budget."""
@@ -292,7 +300,7 @@ class Trainer:
         seed_everything(global_seed)
         generator = torch.Generator().manual_seed(augment_seed)
         batch = make_batch(
-            self.train_split, indices, self.processor, self.task, self.augmenter, generator
+            self.train_split, indices, self.processor, self.model_type, self.augmenter, generator
         )
         padded, real = padded_fraction(batch)
         batch = batch.to(self.device)
@@ -366,7 +374,6 @@ class Trainer:
             self.model,
             self.processor,
             self.valid_split,
-            self.task,
             self.device,
             self.config.valid_max_batch_seconds,
         )

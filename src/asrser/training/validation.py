@@ -7,15 +7,16 @@ import math
 import numpy as np
 import torch
 
-from asrser.data.batching import EMOTION_TASKS, TEXT_TASKS, group_by_duration
+from asrser.data.batching import EMOTION_MODELS, TEXT_MODELS, group_by_duration
 from asrser.data.collation import Split, make_batch
 from asrser.evaluation.metrics import pooled_wer
 from asrser.runtime.device import autocast
 
 
 @torch.no_grad()
-def validate(model, processor, split: Split, task: str, device, max_batch_seconds: float) -> dict:
+def validate(model, processor, split: Split, device, max_batch_seconds: float) -> dict:
     """Validation loss, WER (asr, joint), accuracy (ser, joint) and the selection score."""
+    model_type = model.config.model
     was_training = model.training
     model.eval()
     order = np.argsort(split.durations, kind="stable")
@@ -25,22 +26,22 @@ def validate(model, processor, split: Split, task: str, device, max_batch_second
     loss_sum = 0.0
     try:
         for indices in batches:
-            batch = make_batch(split, indices, processor, task).to(device)
+            batch = make_batch(split, indices, processor, model_type).to(device)
             with autocast(device):
                 out = model(batch, decode=True)
             loss_sum += float(out.loss) * len(batch)
-            if task in TEXT_TASKS:
+            if model_type in TEXT_MODELS:
                 references += batch.transcripts
                 hypotheses += out.hypotheses
-            if task in EMOTION_TASKS:
+            if model_type in EMOTION_MODELS:
                 predicted = out.emotion_logits.float().argmax(-1)
                 correct += int((predicted == batch.emotions).sum())
                 total += len(batch)
     finally:
         model.train(was_training)
-    wer = pooled_wer(references, hypotheses) if task in TEXT_TASKS else math.nan
-    accuracy = correct / total if task in EMOTION_TASKS else math.nan
-    score = {"asr": -wer, "ser": accuracy, "joint": accuracy - wer}[task]
+    wer = pooled_wer(references, hypotheses) if model_type in TEXT_MODELS else math.nan
+    accuracy = correct / total if model_type in EMOTION_MODELS else math.nan
+    score = {"asr": -wer, "ser": accuracy, "joint": accuracy - wer}[model_type]
     return {
         "valid_loss": loss_sum / len(split.utterances),
         "valid_wer": wer,
