@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dot", default="dot", help="graphviz's dot executable")
     args = parser.parse_args(argv)
-    dot_text = current_rulegraph(args.snakemake)
+    dot_text = current_rulegraph(Path(args.snakemake).absolute())  # it runs in a temporary folder
     try:
         rendered = subprocess.run(
             [args.dot, "-Tsvg"], input=dot_text, capture_output=True, text=True, check=True
