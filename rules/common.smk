@@ -482,6 +482,6 @@ def preflight_layout(wildcards=None):
     """Where the run writes, for the preflight's disk check (asrser.runtime.preflight.RunLayout)."""
     return {
         "results": "results",
-        "trained_model": "results/models/{model}-{train}/{fold}/model",
+        "trained_model": "results/models/{run}/{fold}/model",
         "corpus_manifests": corpus_manifests(),
     }

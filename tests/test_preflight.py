@@ -83,7 +83,7 @@ def layout(root: Path) -> RunLayout:
     results = root / "results"
     return RunLayout(
         results=str(results),
-        trained_model=str(results / "models" / "{model}-{train}" / "{fold}" / "model"),
+        trained_model=str(results / "models" / "{run}" / "{fold}" / "model"),
         corpus_manifests=tuple(str(results / "data" / "corpora" / f"{c}.csv") for c in "ab"),
     )
 
@@ -256,13 +256,22 @@ def test_disk_needs_of_a_fresh_run_fit_on_one_filesystem(node):
 def test_finished_trainings_and_mixed_corpora_need_nothing_more(node):
     config = paper_config(node)
     run = layout(node)
-    done = Path(run.trained_model.format(model="asr", train="clean", fold="Ses01F"))
+    done = Path(run.trained_model.format(run="asr-clean", fold="Ses01F"))
     shutil.copytree(node / "models" / ENCODER_ID, done)
     Path(run.corpus_manifests[0]).parent.mkdir(parents=True)
     Path(run.corpus_manifests[0]).write_text("utt_id\n")
     (check,) = check_disk(config, run, 0, 1_000_000, COMMAND)
     assert f"{TRAININGS - 1} of {TRAININGS} trained model folders" in check.detail
     assert "1 corpora to mix" in check.detail
+
+
+def test_every_training_seed_counts_and_a_finished_seed_run_needs_nothing(node):
+    config = paper_config(node, train={"seeds": [0, 1, 2]})
+    run = layout(node)
+    done = Path(run.trained_model.format(run="joint-noisy-seed2", fold="Ses01F"))
+    shutil.copytree(node / "models" / ENCODER_ID, done)
+    (check,) = check_disk(config, run, 0, 0, COMMAND)
+    assert f"{3 * TRAININGS - 1} of {3 * TRAININGS} trained model folders" in check.detail
 
 
 def test_too_little_free_disk_fails_and_says_how_much_is_missing(node, monkeypatch):

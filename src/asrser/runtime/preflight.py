@@ -34,6 +34,7 @@ from pathlib import Path
 
 from asrser import MODEL_TYPES, TRAIN_CONDITIONS
 from asrser.common.config import ConfigError
+from asrser.common.run_names import run_name
 from asrser.runtime.checkpoint_root import KEY as CHECKPOINT_KEY
 from asrser.runtime.checkpoint_root import check_writable, expand_root
 from asrser.runtime.disk_check import Need, by_filesystem, describe, gigabytes
@@ -179,7 +180,7 @@ class RunLayout:
     """Where the workflow writes, as its rules name it (rules/preflight.smk passes these)."""
 
     results: str  # the results folder
-    trained_model: str  # a trained model folder: "{model}", "{train}", "{fold}" to fill in
+    trained_model: str  # a trained model folder: "{run}" (a run name) and "{fold}" to fill in
     corpus_manifests: tuple[str, ...]  # the mixed corpora's manifests (one per corpus)
 
 
@@ -221,16 +222,20 @@ def check_disk(
         checks.append(Check("disk", SKIPPED, detail))
         sizes = None
     if sizes is not None:
-        pending = [
-            model
+        # Every training of the main run: each model type, condition, fold and seed of train.seeds.
+        runs = [
+            (model, run_name(model, train, seed))
             for model in MODEL_TYPES
             for train in TRAIN_CONDITIONS
-            for fold in config["speakers"]
-            if model_folder_problems(
-                layout.trained_model.format(model=model, train=train, fold=fold)
-            )
+            for seed in config["train"].get("seeds", [0])
         ]
-        total = len(MODEL_TYPES) * len(TRAIN_CONDITIONS) * len(config["speakers"])
+        pending = [
+            model
+            for model, run in runs
+            for fold in config["speakers"]
+            if model_folder_problems(layout.trained_model.format(run=run, fold=fold))
+        ]
+        total = len(runs) * len(config["speakers"])
         model_bytes = sum(sizes[model].model_folder_bytes + OVERHEAD_BYTES for model in pending)
         if pending:
             what = f"{len(pending)} of {total} trained model folders to write ({gigabytes(model_bytes)})"
