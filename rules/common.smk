@@ -21,7 +21,12 @@ from asrser.runtime.hub import (
 from asrser.common.logs import job_log
 from asrser.report import table_files
 from asrser.common.run_names import format_alpha, parse_run_name, run_name
-from asrser.common.run_plan import check_seeds, configured_alpha, run_hparams, swept_alphas
+from asrser.common.run_plan import (
+    check_seeds,
+    configured_alpha,
+    run_hparams,
+    swept_alphas,
+)
 from snakemake.exceptions import WorkflowError
 from snakemake.io import is_flagged
 from snakemake.logging import logger
@@ -155,7 +160,8 @@ def fold_manifests(fold):
 
 def tag_of_run(seed=0, alpha=None):
     """The tag a run's folder name adds to {model}-{train}: "" for seed 0 at the configured
-    alpha, "-seed2", "-alpha0.3", "-alpha0.3-seed2" (asrser.common.run_names.run_name)."""
+    alpha, "-seed2", "-alpha0.3", "-alpha0.3-seed2" (asrser.common.run_names.run_name).
+    """
     return run_name("joint", "clean", seed, alpha).removeprefix("joint-clean")
 
 
