@@ -27,7 +27,8 @@ from asrser.synthesis.pretrain_corpus import (
     other_speakers,
     write_pretrain_corpus,
 )
-from asrser.synthesis.text_bank import demo_sentence, pretrain_sentence, vocabulary
+from asrser.synthesis.pretrain_text_bank import pretrain_sentence
+from asrser.synthesis.text_bank import demo_sentence, vocabulary
 
 SPEAKERS = [s.speaker_id for s in DEMO_SPEAKERS]
 TEXT = "Did you remember to bring the documents to the office this morning?"
