@@ -47,7 +47,7 @@ def build(folder: Path, utterances: int, paper: bool = False) -> tuple[Path, Pat
     from asrser import EMOTIONS
     from asrser.data.audio import write_audio
     from asrser.models.demo_encoder import create_demo_encoder
-    from asrser.models.speech_model import build_model, save_model
+    from asrser.models.model_io import build_model, save_model
 
     if paper:
         from asrser.models.paper_architecture import create_paper_bert, create_paper_encoder

@@ -106,7 +106,7 @@ def measure(args) -> dict:
     import torch
     from transformers.utils import logging as transformers_logging
 
-    from asrser.models.speech_model import build_model, save_model
+    from asrser.models.model_io import build_model, save_model
     from asrser.runtime.device import resolve_device
     from asrser.runtime.disk import folder_bytes
     from asrser.training.train import load_split

@@ -135,7 +135,7 @@ def main() -> None:
     from asrser.data.segmentation import segment_bounds
     from asrser.evaluation.evaluate import predict_waveforms
     from asrser.evaluation.metrics import word_error_counts
-    from asrser.models.speech_model import load_model
+    from asrser.models.model_io import load_model
     from asrser.runtime.device import set_cpu_threads
 
     set_cpu_threads(args.threads)

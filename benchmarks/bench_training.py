@@ -93,7 +93,7 @@ def measure(args) -> dict:
     from transformers.utils import logging as transformers_logging
 
     from asrser.data.collation import Split, make_batch
-    from asrser.models.speech_model import build_model
+    from asrser.models.model_io import build_model
     from asrser.runtime.device import resolve_device
     from asrser.training.settings import AugmentConfig, TrainConfig
     from asrser.training.train import load_split

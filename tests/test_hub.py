@@ -371,8 +371,8 @@ def test_half_filled_folders_are_detected(tmp_path, damage, expected):
 
 
 def test_a_truncated_model_is_never_loaded(tmp_path):
+    from asrser.models.model_io import build_model
     from asrser.models.processing import ModelLoadError
-    from asrser.models.speech_model import build_model
 
     encoder = tiny_encoder("tiny_wav2vec2", tmp_path / "encoder")
     weights = encoder / "model.safetensors"
@@ -388,8 +388,8 @@ def _fetched_bert(hub, folder: Path) -> Path:
 
 
 def test_a_joint_models_frozen_bert_reloads_offline_from_its_folder(hub, tmp_path, monkeypatch):
+    from asrser.models.model_io import build_model, load_model, save_model
     from asrser.models.processing import ModelLoadError
-    from asrser.models.speech_model import build_model, load_model, save_model
 
     models = tmp_path / "project" / "resources" / "models"
     bert_folder = _fetched_bert(hub, models / "bert-base-uncased")
@@ -439,7 +439,7 @@ def test_a_joint_models_frozen_bert_reloads_offline_from_its_folder(hub, tmp_pat
 
 
 def test_a_bert_folder_filled_by_hand_keeps_its_hub_id(tmp_path, hub_root):
-    from asrser.models.speech_model import build_model
+    from asrser.models.model_io import build_model
 
     folder = tmp_path / "models" / "bert-base-uncased"
     shutil.copytree(hub_root / "bert-base-uncased", folder)

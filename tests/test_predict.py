@@ -18,7 +18,7 @@ from asrser import EMOTIONS
 from asrser.data.audio import read_audio, read_channels, write_audio
 from asrser.data.segmentation import segment_bounds
 from asrser.evaluation.evaluate import predict_manifest
-from asrser.models.speech_model import build_model, load_model, save_model
+from asrser.models.model_io import build_model, load_model, save_model
 from asrser.prediction.api import available_cores, predict_files
 from asrser.prediction.cli import build_parser, main
 from asrser.prediction.files import audio_files, file_groups

@@ -19,7 +19,8 @@ from asrser.data.iemocap import parse_iemocap, speaker_of
 from asrser.data.musan import ingest_musan
 from asrser.synthesis import write_embedded_corpus
 from asrser.synthesis.espeak import Prosody, SpeechJob, render_jobs, synthesize
-from asrser.synthesis.iemocap_corpus import DEMO_SPEAKERS, write_iemocap_corpus
+from asrser.synthesis.iemocap_corpus import write_iemocap_corpus
+from asrser.synthesis.iemocap_plan import DEMO_SPEAKERS
 from asrser.synthesis.musan_bank import NOISE_KINDS, SUBSETS, synth_noise, write_musan_bank
 from asrser.synthesis.pretrain_corpus import (
     DEMO_VOICES,
@@ -27,7 +28,8 @@ from asrser.synthesis.pretrain_corpus import (
     other_speakers,
     write_pretrain_corpus,
 )
-from asrser.synthesis.text_bank import demo_sentence, pretrain_sentence, vocabulary
+from asrser.synthesis.pretrain_text_bank import pretrain_sentence
+from asrser.synthesis.text_bank import demo_sentence, vocabulary
 
 SPEAKERS = [s.speaker_id for s in DEMO_SPEAKERS]
 TEXT = "Did you remember to bring the documents to the office this morning?"

@@ -39,7 +39,7 @@ from asrser.data.batching import (
 from asrser.data.collation import make_batch
 from asrser.evaluation.evaluate import predict_manifest
 from asrser.models.demo_encoder import create_demo_encoder, create_tiny_wav2vec2
-from asrser.models.speech_model import load_model
+from asrser.models.model_io import load_model
 from asrser.runtime.device import DeviceError
 from asrser.runtime.hub import FETCH_RECORD
 from asrser.training.augment import AugmentConfig, Augmenter, drop_frequency_bands
@@ -960,7 +960,7 @@ def test_pretraining_saves_an_encoder_that_auto_classes_load(tmp_path):
     assert len(history) == 2 and np.isfinite(history["train_loss"]).all()
     assert (out / "pretrain_curves.png").is_file()
     # The pretrained encoder is what the fine-tuning trainer starts from.
-    from asrser.models.speech_model import build_model
+    from asrser.models.model_io import build_model
 
     assert build_model("asr", str(out))[0].config.model == "asr"
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asrser.data.audio import AudioError, audio_info
-from asrser.data.iemocap import SESSIONS, input_files, session_folders, speaker_of
+from asrser.data.iemocap_files import input_files, session_folders
+from asrser.data.iemocap_layout import SESSIONS, speaker_of
 from asrser.data.musan import NOISE_TYPES, list_musan
 from asrser.runtime.disk_check import gigabytes
 

@@ -8,7 +8,7 @@ or changed there changes the stamp, and Snakemake reruns ingestion and everythin
 unchanged corpus keeps its stamp and reruns nothing. Contents are not read, so the stamp costs
 one directory listing per folder and one stat per file (benchmarks/bench_corpus_stamp.py).
 
-- Only the files ingestion reads count (asrser.data.iemocap.input_files, the wavs that
+- Only the files ingestion reads count (asrser.data.iemocap_files.input_files, the wavs that
   asrser.data.musan.list_musan lists): hidden files (the .DS_Store a file browser writes, macOS
   `._` forks) and folders ingestion never opens (the release's video and motion capture)
   change nothing.
@@ -24,7 +24,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 
-from asrser.data.iemocap import input_files as iemocap_input_files
+from asrser.data.iemocap_files import input_files as iemocap_input_files
 from asrser.data.musan import list_musan
 
 

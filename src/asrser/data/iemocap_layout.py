@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SESSIONS = (1, 2, 3, 4, 5)
-# The folders of each session that ingestion reads (asrser.data.iemocap.session_folders).
+# The folders of each session that ingestion reads (asrser.data.iemocap_files.session_folders).
 SESSION_SUBFOLDERS = ("dialog/EmoEvaluation", "dialog/transcriptions", "sentences/wav")
 # The speaker is the session plus the letter opening the *last* segment: in dialog Ses01F_impro01
 # the utterance Ses01F_impro01_M013 is spoken by the session-1 male. Ids such as ..._MXX0 (turns

@@ -24,8 +24,8 @@ from asrser.common.io import write_csv, write_json
 from asrser.data.audio import read_audio
 from asrser.data.batching import group_by_duration
 from asrser.evaluation.metrics import pooled_wer, ser_scores
+from asrser.models.model_io import load_model
 from asrser.models.processing import collate
-from asrser.models.speech_model import load_model
 from asrser.runtime.device import autocast, resolve_device, set_cpu_threads
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from transformers.utils import logging as transformers_logging
 from asrser.common.io import write_csv, write_json
 from asrser.evaluation.evaluate import predict_manifest
 from asrser.evaluation.metrics import pooled_cer, pooled_wer
-from asrser.models.speech_model import build_model
+from asrser.models.model_io import build_model
 from asrser.runtime.device import resolve_device, set_cpu_threads
 
 log = logging.getLogger(__name__)

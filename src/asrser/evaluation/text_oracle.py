@@ -19,7 +19,7 @@ from transformers.utils import logging as transformers_logging
 from asrser.common.io import write_csv, write_text
 from asrser.evaluation.evaluate import predict_manifest
 from asrser.evaluation.metrics import weighted_accuracy, word_error_counts
-from asrser.models.speech_model import load_model
+from asrser.models.model_io import load_model
 from asrser.runtime.device import resolve_device, set_cpu_threads
 
 log = logging.getLogger(__name__)

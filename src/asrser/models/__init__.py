@@ -5,6 +5,7 @@ Importing this package registers AsrSerConfig/AsrSerModel with transformers' Aut
 
 from asrser.models.configuration import AsrSerConfig
 from asrser.models.ctc import CTCVocabulary, greedy_decode
+from asrser.models.model_io import build_model, load_model, save_model
 from asrser.models.pooling import encoder_frame_mask, masked_mean
 from asrser.models.processing import (
     Batch,
@@ -14,13 +15,7 @@ from asrser.models.processing import (
     collate,
     load_processor,
 )
-from asrser.models.speech_model import (
-    AsrSerModel,
-    AsrSerOutput,
-    build_model,
-    load_model,
-    save_model,
-)
+from asrser.models.speech_model import AsrSerModel, AsrSerOutput
 
 __all__ = [
     "AsrSerConfig",

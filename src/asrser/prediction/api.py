@@ -219,7 +219,7 @@ def _load(model_dir, torch_device, threads: int | None):
     """The model and its processor (transformers imported here)."""
     from transformers.utils import logging as transformers_logging
 
-    from asrser.models.speech_model import load_model
+    from asrser.models.model_io import load_model
     from asrser.runtime.device import set_cpu_threads
 
     set_cpu_threads(threads or available_cores())

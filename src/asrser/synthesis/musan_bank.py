@@ -27,10 +27,10 @@ import numpy as np
 from asrser.common.io import atomic_dir, write_text
 from asrser.data.audio import write_audio
 from asrser.synthesis.espeak import synthesize
-from asrser.synthesis.iemocap_corpus import emotion_prosody
+from asrser.synthesis.iemocap_plan import emotion_prosody
 from asrser.synthesis.marker import write_marker
 from asrser.synthesis.pretrain_corpus import other_speakers
-from asrser.synthesis.text_bank import generic_sentence
+from asrser.synthesis.pretrain_text_bank import generic_sentence
 
 log = logging.getLogger(__name__)
 

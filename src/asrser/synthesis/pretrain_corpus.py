@@ -25,8 +25,8 @@ from asrser import SAMPLE_RATE
 from asrser.common.io import atomic_dir, write_csv
 from asrser.common.text import normalize_transcript
 from asrser.synthesis.espeak import SpeechJob, check_voice, render_jobs
-from asrser.synthesis.iemocap_corpus import DEMO_SPEAKERS, EMOTION_STYLES, Speaker, emotion_prosody
-from asrser.synthesis.text_bank import pretrain_sentence
+from asrser.synthesis.iemocap_plan import DEMO_SPEAKERS, EMOTION_STYLES, Speaker, emotion_prosody
+from asrser.synthesis.pretrain_text_bank import pretrain_sentence
 
 log = logging.getLogger(__name__)
 

@@ -68,8 +68,8 @@ def pretrain(
     checkpoint_dir (default: a hidden sibling of out_dir) holds the fresh initial encoder, the
     speaker split and the resumable checkpoints; it is removed once out_dir is complete."""
     from asrser.models.demo_encoder import create_demo_encoder
+    from asrser.models.model_io import build_model
     from asrser.models.processing import check_vocabulary
-    from asrser.models.speech_model import build_model
 
     if not isinstance(settings, PretrainConfig):
         raise TypeError(

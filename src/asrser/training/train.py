@@ -131,8 +131,8 @@ def train(
     epoch's model (save_pretrained folder, with provenance.json: asrser.common.provenance), the history
     CSV and the curves PNG. settings: the model type's TrainConfig, parsed where the job starts
     (asrser.training.settings.train_settings). bert_hub_id: the hub id of a BERT folder filled by hand."""
+    from asrser.models.model_io import build_model, save_model
     from asrser.models.processing import check_vocabulary
-    from asrser.models.speech_model import build_model, save_model
 
     if model not in MODEL_TYPES:
         raise TrainingError(f"model must be one of {MODEL_TYPES}, got '{model}'")
