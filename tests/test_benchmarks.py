@@ -28,6 +28,7 @@ SMALLEST = {
     # These two measure the finished demo (minutes of work): only their arguments are parsed.
     "bench_pretrain_budget.py": ["--help"],
     "bench_segmentation.py": ["--help"],
+    "bench_seed_spread.py": ["--help"],  # its arithmetic: the test below
 }
 
 
@@ -53,3 +54,37 @@ def test_benchmark_runs(name, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), "a benchmark prints its figures"
+
+
+def test_seed_spread_pairs_the_seeds_and_pools_the_noisy_conditions(tmp_path):
+    from synthetic_predictions import write_synthetic_predictions
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from bench_seed_spread import seed_gains, spread
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    from asrser.report.aggregate import load_predictions, score_predictions
+
+    paths = write_synthetic_predictions(tmp_path, training_seeds=(0, 1, 2), joint_error=0.5)
+    predictions = load_predictions(paths)
+    gains = seed_gains(predictions)
+    assert len(gains) == 2 * 2 * 3  # train x (clean, noisy pooled) x seed
+    # One cell recomputed by hand: seed 1, clean-trained, the noisy conditions pooled.
+    noisy = predictions[
+        (predictions["seed"] == 1)
+        & (predictions["train"] == "clean")
+        & (predictions["condition"] != "clean")
+    ]
+    asr = score_predictions(noisy[noisy["model"] == "asr"], "asr")["wer"]
+    joint = score_predictions(noisy[noisy["model"] == "joint"], "joint")["wer"]
+    row = gains[(gains["seed"] == 1) & (gains["train"] == "clean") & (gains["speech"] != "clean")]
+    assert row["WER, ASR - joint (pts)"].item() == pytest.approx(100 * (asr - joint))
+    # The synthetic joint model makes at most the baselines' word errors, fewer on the whole.
+    assert (gains["WER, ASR - joint (pts)"] >= 0).all()
+    assert gains["WER, ASR - joint (pts)"].mean() > 0
+    summary = spread(gains)
+    assert (summary[("seeds", "")] == 3).all()
+    cell = summary.loc[("clean", "clean"), ("accuracy, joint - SER (pts)", "mean")]
+    clean = gains[(gains["train"] == "clean") & (gains["speech"] == "clean")]
+    assert cell == pytest.approx(clean["accuracy, joint - SER (pts)"].mean())
