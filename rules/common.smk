@@ -450,13 +450,18 @@ def remove_empty_checkpoints():
             os.rmdir(folder)
 
 
+# Rules of targets outside `all` (run on request): `--report` without a target shows `all`'s
+# results, so their files are not among those it needs.
+OPTIONAL_TARGET_RULES = ("alpha_sweep",)
+
+
 def report_files():
     """The files the report shows of the whole study: the report() outputs of the rules without
-    wildcards (tables, figures; a training's curves are per model)."""
+    wildcards (tables, figures; a training's curves are per model), but for optional targets'."""
     return [
         str(path)
         for rule in workflow.rules
-        if not rule.has_wildcards()
+        if not rule.has_wildcards() and rule.name not in OPTIONAL_TARGET_RULES
         for path in rule.output
         if is_flagged(path, "report")
     ]
