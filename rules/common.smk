@@ -457,7 +457,8 @@ OPTIONAL_TARGET_RULES = ("alpha_sweep",)
 
 def report_files():
     """The files the report shows of the whole study: the report() outputs of the rules without
-    wildcards (tables, figures; a training's curves are per model), but for optional targets'."""
+    wildcards (tables, figures; a training's curves are per model); optional targets are left out.
+    """
     return [
         str(path)
         for rule in workflow.rules
