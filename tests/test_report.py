@@ -29,7 +29,13 @@ from asrser.report.table1 import (
     round_half_up,
     table1_from_metrics,
 )
-from asrser.report.table1_render import folds_phrase, render_latex, render_markdown
+from asrser.report.table1_render import (
+    _header_cells,
+    body_rows,
+    folds_phrase,
+    render_latex,
+    render_markdown,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_TABLE1 = REPO / "config" / "paper_table1.csv"
@@ -426,3 +432,28 @@ def test_write_results_refuses_a_bad_paper_table(tmp_path, synthetic):
     pd.read_csv(PAPER_TABLE1).drop(columns="ser_acc_noise_imp").to_csv(bad, index=False)
     with pytest.raises(ValueError, match="missing columns \\['ser_acc_noise_imp'\\]"):
         write_results(synthetic, bad, tmp_path / "t", tmp_path / "f", n_resamples=10)
+
+
+def test_body_rows_mark_significant_cells_and_add_the_spread_when_given():
+    columns = [column for column, *_ in _header_cells()]
+    table = pd.DataFrame({"test_condition": ["clean", "noise5"]})
+    for index, column in enumerate(columns):
+        table[column] = [10.0 + index, 20.04 + index]
+    spread = table.copy()
+    spread[columns] = np.nan
+    spread.loc[0, columns[0]] = 1.25
+    first = columns[2]  # the first improvement column
+    marks = {(first, "noise5")}
+
+    plain = body_rows(table, marks)
+    assert plain[0].startswith("| Clean | 10.0 | 11.0 | 12.0 |")
+    assert f"**{20.04 + 2:.1f}**†" in plain[1]
+    # NaN spread cells print the value alone; a known SD is appended to its cell only.
+    with_spread = body_rows(table, marks, spread=spread)
+    assert with_spread[1] == plain[1]
+    assert with_spread[0].startswith("| Clean | 10.0 ± 1.3 | 11.0 | 12.0 |")
+    latex = body_rows(table, marks, latex=True, spread=spread)
+    assert latex[0].startswith(r"Clean & 10.0\,{\scriptsize$\pm$1.3} & 11.0 &")
+    assert r"\textbf{22.0}$^\dagger$" in latex[1] and latex[1].endswith(r" \\")
+    with pytest.raises(ValueError, match="spread has 1 rows, the table 2"):
+        body_rows(table, marks, spread=spread.iloc[:1])

@@ -12,7 +12,6 @@ the significance section and significance.csv.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -21,23 +20,22 @@ import pandas as pd
 from asrser import TEST_CONDITIONS, TRAIN_CONDITIONS
 from asrser.report.hierarchical_bootstrap import REFERENCE
 from asrser.report.table1 import (
-    CONDITION_LABELS,
     TASK_BASELINE,
-    TRAIN_LABELS,
     _fmt,
     column_name,
-    rounded,
     table1_from_metrics,
 )
 from asrser.report.table1_render import (
-    _format_p,
-    _header_cells,
     _latex_head,
-    _latex_number,
     _latex_tail,
     _markdown_head,
     _significant_cells,
+    body_rows,
+    cell_text,
+    delta_cells,
     folds_phrase,
+    significance_line,
+    write_table1_files,
 )
 
 CELL_METRIC = {"asr": "wer", "ser": "wa"}
@@ -71,13 +69,6 @@ def seeds_phrase(summary: pd.DataFrame, listed: bool = True) -> str:
         n = int(counts.iloc[0])
         return f"{n} training seed{'s' if n != 1 else ''}{which}"
     return f"{counts.min()} to {counts.max()} training seeds{which} per cell"
-
-
-def _cell_text(mean: float, sd: float, latex: bool = False) -> str:
-    text = _latex_number(mean) if latex else _fmt(mean)
-    if not math.isfinite(mean) or not math.isfinite(sd):
-        return text
-    return text + (rf"\,{{\scriptsize$\pm${_fmt(sd)}}}" if latex else f" ± {_fmt(sd)}")
 
 
 def _test_footnote(significance: pd.DataFrame | None, alpha: float) -> str:
@@ -126,14 +117,7 @@ def render_markdown_over_seeds(
         "",
         *_markdown_head(),
     ]
-    for (_, row), (_, sd_row) in zip(table.iterrows(), spread.iterrows(), strict=True):
-        values = [CONDITION_LABELS[row["test_condition"]]]
-        for column, *_ in _header_cells():
-            text = _cell_text(row[column], sd_row[column])
-            if (column, row["test_condition"]) in marks:
-                text = f"**{text}**†"
-            values.append(text)
-        lines.append("| " + " | ".join(values) + " |")
+    lines += body_rows(table, marks, spread=spread)
     lines += ["", "† (bold) " + _test_footnote(significance, alpha), ""]
     if significance is not None and not significance.empty:
         lines += _significance_markdown(significance)
@@ -156,32 +140,14 @@ def _significance_markdown(significance: pd.DataFrame) -> list[str]:
         "|:---|:---|:---|:---:|---:|---:|---:|:---:|---:|:---:|:---:|---:|:---:|---:|",
     ]
     for row in significance.itertuples():
-        asr = row.task == "asr"
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    "ASR (WER)" if asr else "SER (accuracy)",
-                    TRAIN_LABELS[row.train].removeprefix("Trained on "),
-                    CONDITION_LABELS[row.condition],
-                    f"{row.n_seeds_baseline} / {row.n_seeds_joint}",
-                    _cell_text(row.baseline * 100.0, row.baseline_sd * 100.0),
-                    _cell_text(row.joint * 100.0, row.joint_sd * 100.0),
-                    _fmt(row.delta * 100.0, 2),
-                    f"[{_fmt(row.ci_low * 100.0, 2)}, {_fmt(row.ci_high * 100.0, 2)}]",
-                    _fmt(row.relative_delta * 100.0) if asr else "",
-                    f"[{_fmt(row.relative_ci_low * 100.0)}, {_fmt(row.relative_ci_high * 100.0)}]"
-                    if asr
-                    else "",
-                    f"[{_fmt(row.pair_delta_min * 100.0, 2)}, "
-                    f"{_fmt(row.pair_delta_max * 100.0, 2)}]",
-                    _format_p(row.p_value),
-                    "†" if row.significant else "",
-                    _format_p(row.p_holm),
-                ]
-            )
-            + " |"
-        )
+        middle = [
+            f"{row.n_seeds_baseline} / {row.n_seeds_joint}",
+            cell_text(row.baseline * 100.0, row.baseline_sd * 100.0),
+            cell_text(row.joint * 100.0, row.joint_sd * 100.0),
+            *delta_cells(row),
+            f"[{_fmt(row.pair_delta_min * 100.0, 2)}, {_fmt(row.pair_delta_max * 100.0, 2)}]",
+        ]
+        lines.append(significance_line(row, middle))
     return lines + [""]
 
 
@@ -202,15 +168,7 @@ def render_latex_over_seeds(
         + r". WER improvement is relative, $(b - j)/b \times 100$; accuracy improvement is "
         r"absolute, $j - b$ in points; both from the means."
     )
-    lines = _latex_head(caption, tabcolsep="2pt")
-    for (_, row), (_, sd_row) in zip(table.iterrows(), spread.iterrows(), strict=True):
-        values = [CONDITION_LABELS[row["test_condition"]]]
-        for column, *_ in _header_cells():
-            text = _cell_text(row[column], sd_row[column], latex=True)
-            if (column, row["test_condition"]) in marks:
-                text = rf"\textbf{{{text}}}$^\dagger$"
-            values.append(text)
-        lines.append(" & ".join(values) + r" \\")
+    lines = _latex_head(caption, tabcolsep="2pt") + body_rows(table, marks, True, spread)
     footnote = f"{_test_footnote(significance, alpha)} {REFERENCE}"
     footnote = footnote.replace("&", r"\&").replace("_", r"\_")
     return "\n".join(_latex_tail(lines, footnote)) + "\n"
@@ -224,30 +182,18 @@ def write_table1_over_seeds(
     alpha: float = 0.05,
 ) -> dict[str, Path]:
     """Write table1.{csv,md,tex} and table1_vs_paper.md from `seeds.seed_summary`'s frame."""
-    from asrser.common.io import write_csv, write_text
     from asrser.report.table1_vs_paper import render_comparison
 
-    tables_dir = Path(tables_dir)
     table, spread = table1_from_metrics(summary), spread_table(summary)
     folds = int(summary["n_folds"].max()) if len(summary) else 0
-    paths = {
-        "table1_csv": tables_dir / "table1.csv",
-        "table1_md": tables_dir / "table1.md",
-        "table1_tex": tables_dir / "table1.tex",
-        "table1_vs_paper": tables_dir / "table1_vs_paper.md",
-    }
-    write_csv(paths["table1_csv"], rounded(table))
-    write_text(
-        paths["table1_md"],
-        render_markdown_over_seeds(table, spread, summary, significance, alpha, folds),
-    )
-    write_text(
-        paths["table1_tex"],
-        render_latex_over_seeds(table, spread, summary, significance, alpha, folds),
-    )
     note = (
         f"Ours are means over {seeds_phrase(summary)}; their spread is in table1.md and "
         "metrics_over_seeds.csv."
     )
-    write_text(paths["table1_vs_paper"], render_comparison(table, paper, note=note))
-    return paths
+    return write_table1_files(
+        tables_dir,
+        table,
+        render_markdown_over_seeds(table, spread, summary, significance, alpha, folds),
+        render_latex_over_seeds(table, spread, summary, significance, alpha, folds),
+        render_comparison(table, paper, note=note),
+    )

@@ -72,7 +72,6 @@ def render_markdown(
 ) -> str:
     """Table 1 as a Markdown pipe table (significant improvements marked †) plus the tests."""
     marks = _significant_cells(significance)
-    cells = _header_cells()
     lines = [
         "# Table 1: ASR and SER under noise, baseline vs joint model",
         "",
@@ -84,14 +83,7 @@ def render_markdown(
         "",
         *_markdown_head(),
     ]
-    for _, row in table.iterrows():
-        values = [CONDITION_LABELS[row["test_condition"]]]
-        for column, *_ in cells:
-            text = _fmt(row[column])
-            if (column, row["test_condition"]) in marks:
-                text = f"**{text}**†"
-            values.append(text)
-        lines.append("| " + " | ".join(values) + " |")
+    lines += body_rows(table, marks)
     lines += ["", "† (bold) " + _test_footnote(significance, alpha), ""]
     if significance is not None and not significance.empty:
         lines += _significance_markdown(significance)
@@ -125,33 +117,76 @@ def _significance_markdown(significance: pd.DataFrame) -> list[str]:
         "|:---|:---|:---|---:|---:|---:|:---:|---:|:---:|---:|:---:|---:|",
     ]
     for row in significance.itertuples():
-        relative = _fmt(row.relative_delta * 100.0) if row.task == "asr" else ""
-        relative_ci = (
-            f"[{_fmt(row.relative_ci_low * 100.0)}, {_fmt(row.relative_ci_high * 100.0)}]"
-            if row.task == "asr"
-            else ""
-        )
         lines.append(
-            "| "
-            + " | ".join(
+            significance_line(
+                row,
                 [
-                    "ASR (WER)" if row.task == "asr" else "SER (accuracy)",
-                    TRAIN_LABELS[row.train].removeprefix("Trained on "),
-                    CONDITION_LABELS[row.condition],
                     _fmt(row.baseline * 100.0),
                     _fmt(row.joint * 100.0),
-                    _fmt(row.delta * 100.0, 2),
-                    f"[{_fmt(row.ci_low * 100.0, 2)}, {_fmt(row.ci_high * 100.0, 2)}]",
-                    relative,
-                    relative_ci,
-                    _format_p(row.p_value),
-                    "†" if row.significant else "",
-                    _format_p(row.p_holm),
-                ]
+                    *delta_cells(row),
+                ],
             )
-            + " |"
         )
     return lines + [""]
+
+
+def delta_cells(row) -> list[str]:
+    """Δ, its CI, and (WER only) relative Δ and its CI, in percent, of one significance row."""
+    asr = row.task == "asr"
+    return [
+        _fmt(row.delta * 100.0, 2),
+        f"[{_fmt(row.ci_low * 100.0, 2)}, {_fmt(row.ci_high * 100.0, 2)}]",
+        _fmt(row.relative_delta * 100.0) if asr else "",
+        f"[{_fmt(row.relative_ci_low * 100.0)}, {_fmt(row.relative_ci_high * 100.0)}]"
+        if asr
+        else "",
+    ]
+
+
+def significance_line(row, middle: list[str]) -> str:
+    """One pipe-table row of the significance section: the cell's task, training and test
+    condition, then `middle`, then p, its mark and p (Holm)."""
+    cells = [
+        "ASR (WER)" if row.task == "asr" else "SER (accuracy)",
+        TRAIN_LABELS[row.train].removeprefix("Trained on "),
+        CONDITION_LABELS[row.condition],
+        *middle,
+        _format_p(row.p_value),
+        "†" if row.significant else "",
+        _format_p(row.p_holm),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def cell_text(mean: float, sd: float = math.nan, latex: bool = False) -> str:
+    """A Table 1 value, with "± SD" across seeds where the SD is known."""
+    text = _latex_number(mean) if latex else _fmt(mean)
+    if not math.isfinite(mean) or not math.isfinite(sd):
+        return text
+    return text + (rf"\,{{\scriptsize$\pm${_fmt(sd)}}}" if latex else f" ± {_fmt(sd)}")
+
+
+def body_rows(
+    table: pd.DataFrame,
+    marks: set[tuple[str, str]],
+    latex: bool = False,
+    spread: pd.DataFrame | None = None,
+) -> list[str]:
+    """One Markdown or LaTeX row per test condition; `spread` (same layout) adds "± SD" to
+    each value and significant improvements are marked bold with †."""
+    if spread is not None and len(spread) != len(table):
+        raise ValueError(f"spread has {len(spread)} rows, the table {len(table)}")
+    lines = []
+    for index, (_, row) in enumerate(table.iterrows()):
+        values = [CONDITION_LABELS[row["test_condition"]]]
+        for column, *_ in _header_cells():
+            sd = float(spread.iloc[index][column]) if spread is not None else math.nan
+            text = cell_text(row[column], sd, latex)
+            if (column, row["test_condition"]) in marks:
+                text = rf"\textbf{{{text}}}$^\dagger$" if latex else f"**{text}**†"
+            values.append(text)
+        lines.append(" & ".join(values) + r" \\" if latex else "| " + " | ".join(values) + " |")
+    return lines
 
 
 def _format_p(p: float) -> str:
@@ -173,22 +208,13 @@ def render_latex(
 ) -> str:
     """Table 1 as a booktabs LaTeX table with the paper's two-level header."""
     marks = _significant_cells(significance)
-    cells = _header_cells()
     caption = (
         r"ASR WER and SER accuracy (\%) of the baseline and joint models, pooled over "
         + folds_phrase(folds)
         + r". WER improvement is relative, $(b - j)/b \times 100$; accuracy "
         r"improvement is absolute, $j - b$ in points."
     )
-    lines = _latex_head(caption)
-    for _, row in table.iterrows():
-        values = [CONDITION_LABELS[row["test_condition"]]]
-        for column, *_ in cells:
-            text = _latex_number(row[column])
-            if (column, row["test_condition"]) in marks:
-                text = rf"\textbf{{{text}}}$^\dagger$"
-            values.append(text)
-        lines.append(" & ".join(values) + r" \\")
+    lines = _latex_head(caption) + body_rows(table, marks, latex=True)
     footnote = _test_footnote(significance, alpha).replace("&", r"\&").replace("_", r"\_")
     return "\n".join(_latex_tail(lines, footnote)) + "\n"
 
@@ -242,10 +268,25 @@ def write_table1(
     alpha: float = 0.05,
 ) -> dict[str, Path]:
     """Write table1.{csv,md,tex} and table1_vs_paper.md into `tables_dir`; return the paths."""
+    table = table1_from_metrics(metrics)
+    folds = int(metrics["n_folds"].max()) if len(metrics) else 0
+    return write_table1_files(
+        tables_dir,
+        table,
+        render_markdown(table, significance, alpha, folds),
+        render_latex(table, significance, alpha, folds),
+        render_comparison(table, paper),
+    )
+
+
+def write_table1_files(
+    tables_dir: str | Path, table: pd.DataFrame, markdown: str, latex: str, comparison: str
+) -> dict[str, Path]:
+    """Write table1.csv (rounded `table`), table1.md, table1.tex and table1_vs_paper.md, each
+    atomically; return their paths by name."""
     from asrser.common.io import write_csv, write_text
 
     tables_dir = Path(tables_dir)
-    table = table1_from_metrics(metrics)
     paths = {
         "table1_csv": tables_dir / "table1.csv",
         "table1_md": tables_dir / "table1.md",
@@ -253,8 +294,7 @@ def write_table1(
         "table1_vs_paper": tables_dir / "table1_vs_paper.md",
     }
     write_csv(paths["table1_csv"], rounded(table))
-    folds = int(metrics["n_folds"].max()) if len(metrics) else 0
-    write_text(paths["table1_md"], render_markdown(table, significance, alpha, folds))
-    write_text(paths["table1_tex"], render_latex(table, significance, alpha, folds))
-    write_text(paths["table1_vs_paper"], render_comparison(table, paper))
+    write_text(paths["table1_md"], markdown)
+    write_text(paths["table1_tex"], latex)
+    write_text(paths["table1_vs_paper"], comparison)
     return paths
