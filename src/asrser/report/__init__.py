@@ -60,7 +60,6 @@ def write_results(
 ) -> list[Path]:
     """Score every predictions CSV of the main run (all its seeds) and write `table_files` and
     FIGURE_FILES; return their paths."""
-    from asrser.common.io import write_csv
     from asrser.report.aggregate import (
         confusion_counts,
         load_predictions,
@@ -106,15 +105,15 @@ def write_results(
     tests = significance(predictions, n_resamples=n_resamples, seed=seed, alpha=alpha)
     log.info("scored and tested in %.1f s", time.perf_counter() - started)
 
-    written = []
-    for name, frame in (
-        ("metrics.csv", metrics),
-        ("per_fold.csv", per_fold),
-        ("significance.csv", tests),
-        ("confusion.csv", confusion),
-    ):
-        write_csv(tables_dir / name, frame)
-        written.append(tables_dir / name)
+    written = _write_csvs(
+        tables_dir,
+        {
+            "metrics.csv": metrics,
+            "per_fold.csv": per_fold,
+            "significance.csv": tests,
+            "confusion.csv": confusion,
+        },
+    )
     written += write_table1(metrics, tests, paper, tables_dir, alpha).values()
     written += write_figures(
         table1_from_metrics(metrics), per_fold, metrics, confusion, figures_dir
@@ -127,7 +126,6 @@ def _write_results_over_seeds(
     predictions, paper, tables_dir: Path, figures_dir: Path, n_resamples: int, seed: int, alpha
 ) -> list[Path]:
     """write_results for predictions of several training seeds (see asrser.report.seeds)."""
-    from asrser.common.io import write_csv
     from asrser.report.figures import write_figures
     from asrser.report.seed_table1 import seeds_phrase, write_table1_over_seeds
     from asrser.report.seeds import (
@@ -152,16 +150,16 @@ def _write_results_over_seeds(
     summary = seed_summary(per_seed, boots, 1.0 - alpha)
     log.info("scored and tested in %.1f s", time.perf_counter() - started)
 
-    written = []
-    for name, frame in (
-        ("metrics.csv", per_seed),
-        ("per_fold.csv", per_fold),
-        ("significance.csv", tests),
-        ("confusion.csv", confusion),
-        ("metrics_over_seeds.csv", summary),
-    ):
-        write_csv(tables_dir / name, frame)
-        written.append(tables_dir / name)
+    written = _write_csvs(
+        tables_dir,
+        {
+            "metrics.csv": per_seed,
+            "per_fold.csv": per_fold,
+            "significance.csv": tests,
+            "confusion.csv": confusion,
+            "metrics_over_seeds.csv": summary,
+        },
+    )
     written += write_table1_over_seeds(summary, tests, paper, tables_dir, alpha).values()
     seeds = seeds_phrase(summary, listed=False)
     keys = ["model", "train", "condition", "ref_emotion", "pred_emotion"]
@@ -183,3 +181,14 @@ def _write_results_over_seeds(
         notes=notes,
     ).values()
     return written
+
+
+def _write_csvs(tables_dir: Path, frames: dict) -> list[Path]:
+    """Write each frame to tables_dir/name (atomically); return the paths in order."""
+    from asrser.common.io import write_csv
+
+    paths = []
+    for name, frame in frames.items():
+        write_csv(tables_dir / name, frame)
+        paths.append(tables_dir / name)
+    return paths
