@@ -14,10 +14,10 @@ from asrser.evaluation.packing import choose_packing, declared_resource
 from asrser.runtime.hub import (
     check_hub_models,
     configured_model,
-    fetch_model,
     hub_models,
     hub_offline,
 )
+from asrser.runtime.hub_fetch import fetch_model
 from asrser.common.logs import job_log
 from asrser.report import table_files
 from asrser.common.run_names import format_alpha, parse_run_name, run_name
@@ -257,7 +257,7 @@ def hub_key(wildcards):
 
 
 def fetch_logged(hub_id, folder, revision, key, log):
-    """fetch_model's job: asrser.runtime.hub.fetch_model, logged to the job's log file."""
+    """fetch_model's job: asrser.runtime.hub_fetch.fetch_model, logged to the job's log file."""
     with job_log(log):
         fetch_model(hub_id, folder, revision=revision, key=key)
 

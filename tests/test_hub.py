@@ -25,12 +25,11 @@ from asrser.runtime.hub import (
     HubError,
     check_hub_models,
     configured_model,
-    fetch_model,
     hub_models,
     local_model_folder,
     read_fetch_record,
-    select_files,
 )
+from asrser.runtime.hub_fetch import fetch_model, select_files
 from asrser.runtime.model_files import (
     IncompleteModelError,
     check_model_folder,

@@ -44,9 +44,9 @@ from asrser.runtime.hub import (
     configured_model,
     fill_instructions,
     hub_offline,
-    probe_hub,
     read_fetch_record,
 )
+from asrser.runtime.hub_fetch import probe_hub
 from asrser.runtime.model_files import model_folder_problems
 
 log = logging.getLogger(__name__)
